@@ -1,0 +1,154 @@
+/**
+ * The one error class of multicast-expert, its stable codes, and the hints that say what to do.
+ * @module
+ */
+
+/** Codes of errors the library itself raises (OS errors keep their errno name as the code). */
+export const ErrorCodes = {
+  /** Not an IP address. */
+  INVALID_ADDRESS: 'ERR_INVALID_ADDRESS',
+  /** An IP address, but not a multicast group. */
+  NOT_MULTICAST: 'ERR_NOT_MULTICAST',
+  /** IPv4 where IPv6 was expected, or the reverse. */
+  FAMILY_MISMATCH: 'ERR_FAMILY_MISMATCH',
+  /** A port outside 1..65535 (or 0..65535 where 0 means "any"). */
+  INVALID_PORT: 'ERR_INVALID_PORT',
+  /** Wrong type or range of any other option or argument. */
+  INVALID_OPTION: 'ERR_INVALID_OPTION',
+  /** No interface matches the name, index or address. */
+  IFACE_NOT_FOUND: 'ERR_IFACE_NOT_FOUND',
+  /** An address that two interfaces share: name the interface instead. */
+  IFACE_AMBIGUOUS: 'ERR_IFACE_AMBIGUOUS',
+  /** The interface has no address of the family. */
+  IFACE_NO_ADDRESS: 'ERR_IFACE_NO_ADDRESS',
+  /** No interface was given and the machine has no default route of the family. */
+  NO_DEFAULT_IFACE: 'ERR_NO_DEFAULT_IFACE',
+  /** Nothing to listen on. */
+  NO_IFACES: 'ERR_NO_IFACES',
+  /** send() to a group the Tx socket did not declare. */
+  GROUP_NOT_DECLARED: 'ERR_GROUP_NOT_DECLARED',
+  /** Source filtering that the group's mode does not allow. */
+  SOURCE_NOT_ALLOWED: 'ERR_SOURCE_NOT_ALLOWED',
+  /** The socket is closed. */
+  SOCKET_CLOSED: 'ERR_SOCKET_CLOSED',
+  /** The datagram is larger than the OS or the path allows. */
+  MESSAGE_TOO_LARGE: 'ERR_MESSAGE_TOO_LARGE',
+} as const;
+
+/** A library error code. */
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+const kBrand = Symbol.for('multicast-expert.MulticastExpertError');
+
+/** Fields of an error beyond its message. */
+export interface MulticastExpertErrorDetails {
+  errno?: number;
+  syscall?: string;
+  hint?: string;
+  cause?: unknown;
+}
+
+/**
+ * Every error that multicast-expert throws or rejects with. `code` is stable: one of
+ * {@link ErrorCodes}, or for an OS error the errno name (`EADDRINUSE`, `ENOBUFS`, ...), then also
+ * with `errno` (libuv's number, negative as in Node's own errors) and `syscall`. `hint`, when
+ * present, says what the caller can do about it.
+ *
+ * `instanceof` works across copies of the package (the check uses a global symbol).
+ */
+export class MulticastExpertError extends Error {
+  /** Stable error code. */
+  readonly code: string;
+  /** For OS errors: libuv's error number (negative, as in Node's SystemError). */
+  readonly errno?: number;
+  /** For OS errors: the failing call, e.g. `setsockopt(MCAST_JOIN_GROUP)`. */
+  readonly syscall?: string;
+  /** What the caller can do about it, when known. */
+  readonly hint?: string;
+
+  constructor(code: string, message: string, details: MulticastExpertErrorDetails = {}) {
+    super(details.hint ? `${message} (${details.hint})` : message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'MulticastExpertError';
+    this.code = code;
+    if (details.errno !== undefined) this.errno = details.errno;
+    if (details.syscall !== undefined) this.syscall = details.syscall;
+    if (details.hint !== undefined) this.hint = details.hint;
+    Object.defineProperty(this, kBrand, { value: true });
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[kBrand] === true;
+  }
+}
+
+/** Hints for OS errors, keyed by errno name; `context` refines some of them. */
+function hintForOsError(code: string, syscall: string | undefined): string | undefined {
+  const call = syscall ?? '';
+  switch (code) {
+    case 'ENOBUFS':
+      if (call.includes('JOIN') || call.includes('MEMBERSHIP') || call.includes('SOURCE'))
+        return process.platform === 'linux'
+          ? 'the kernel limits memberships per socket: raise net.ipv4.igmp_max_memberships (IPv4) or net.ipv4.igmp_max_msf / net.ipv6.mld_max_msf (source filters) with sysctl, or use fewer groups per socket'
+          : 'the OS limits memberships per socket: use fewer groups or interfaces per socket';
+      return 'the socket buffer is full: send more slowly or raise the send buffer';
+    case 'EADDRINUSE':
+      return process.platform === 'win32'
+        ? 'another program holds the port exclusively'
+        : 'the port is held by a socket without address reuse; close it or pick another port';
+    case 'EADDRNOTAVAIL':
+      return 'the interface has no such address, or the group cannot be joined there; check the interface and the group';
+    case 'ENODEV':
+      return 'the interface does not exist (any more) or cannot do multicast; check the interface name or index';
+    case 'ENETUNREACH':
+    case 'EHOSTUNREACH':
+      return process.platform === 'darwin'
+        ? 'no route for the group on this interface; on macOS 15+ also allow "Local Network" access for this program (System Settings, Privacy & Security)'
+        : 'no route for the group: pass the interface explicitly, or add a multicast route (ip route add 224.0.0.0/4 dev IFACE)';
+    case 'EACCES':
+    case 'EPERM':
+      return 'the OS refused: a firewall rule, a privileged port, or a missing permission';
+    case 'EINVAL':
+      if (call.includes('SOURCE')) return 'the OS refused the source filter; the group may be any-source where source-specific was needed, or the reverse';
+      return undefined;
+    case 'EMSGSIZE':
+      return 'the datagram is larger than the path allows; IPv4 UDP carries at most 65507 bytes, IPv6 65527';
+    default:
+      return undefined;
+  }
+}
+
+/** Raw shape of an error thrown by the native layer. */
+interface NativeErrorShape {
+  message?: unknown;
+  code?: unknown;
+  errno?: unknown;
+  syscall?: unknown;
+}
+
+/**
+ * Turns an error from the native layer into a MulticastExpertError with a hint. `what` says what
+ * we were doing ("joining 239.1.2.3 on eth0"), for the message.
+ * @internal
+ */
+export function fromNativeError(err: unknown, what: string): MulticastExpertError {
+  if (err instanceof MulticastExpertError) return err;
+  const e = (typeof err === 'object' && err !== null ? err : {}) as NativeErrorShape;
+  const code = typeof e.code === 'string' ? e.code : 'UNKNOWN';
+  const syscall = typeof e.syscall === 'string' ? e.syscall : undefined;
+  const errno = typeof e.errno === 'number' ? e.errno : undefined;
+  if (code === 'EMSGSIZE') {
+    return new MulticastExpertError(ErrorCodes.MESSAGE_TOO_LARGE, `${what}: the datagram is too large (${syscall ?? 'send'} EMSGSIZE)`, {
+      errno,
+      syscall,
+      hint: hintForOsError(code, syscall),
+      cause: err,
+    });
+  }
+  const detail = typeof e.message === 'string' ? e.message : String(err);
+  return new MulticastExpertError(code, `${what}: ${detail}`, { errno, syscall, hint: hintForOsError(code, syscall), cause: err });
+}
+
+/** Shorthand for a library error. @internal */
+export function fail(code: ErrorCode, message: string, hint?: string): never {
+  throw new MulticastExpertError(code, message, hint === undefined ? {} : { hint });
+}

@@ -1,0 +1,20 @@
+/**
+ * multicast-expert: IP multicast for Node.js, done right on Linux, macOS and Windows.
+ * @module
+ */
+export { type Family, LOCALHOST_IPV4, LOCALHOST_IPV6, isMulticastIp, validateMcastIp } from './addresses';
+export { ErrorCodes, type ErrorCode, MulticastExpertError } from './errors';
+export {
+  type IfaceAddress,
+  type IfaceInfo,
+  type IfaceSpecifier,
+  findInterfaces,
+  getDefaultGatewayIface,
+  getDefaultGatewayIfaceIp,
+  getDefaultGatewayIfaceIpV4,
+  getDefaultGatewayIfaceIpV6,
+  getInterfaceIps,
+  scanInterfaces,
+} from './interfaces';
+export { type McastBatchMessage, McastTxSocket, type McastTxSocketOptions } from './tx-socket';
+export { type McastMessage, McastRxSocket, type McastRxSocketOptions, type McastRxStats, type ReceiveOptions } from './rx-socket';

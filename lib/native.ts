@@ -1,0 +1,110 @@
+/**
+ * The native addon: loaded once per environment (a prebuild when one matches this platform, else the
+ * local build), and the TypeScript shape of what it exports. Only the library's own modules use it.
+ * @internal
+ * @module
+ */
+import * as path from 'node:path';
+
+/** An interface as the native scan reports it (already the public IfaceInfo shape). */
+export interface NativeIface {
+  name: string;
+  friendlyName: string;
+  index: number;
+  linkLayerAddress: string | null;
+  ipv4: { address: string; prefixLength: number }[];
+  ipv6: { address: string; prefixLength: number; scopeId: number }[];
+  up: boolean;
+  running: boolean;
+  loopback: boolean;
+  multicast: boolean;
+  pointToPoint: boolean;
+  mtu: number | null;
+}
+
+export interface NativeRxOptions {
+  family: 4 | 6;
+  port: number;
+  maxMessageSize: number;
+  receiveBufferSize: number;
+  timestamps: boolean;
+  externalLoopback: boolean;
+  keepAlive: boolean;
+}
+
+export interface NativeRxSocket {
+  join(groupId: number, group: string, ifindex: number, ifaceAddress: string | null, sources: string[]): void;
+  leave(groupId: number, ifindex: number): boolean;
+  block(groupId: number, ifindex: number, source: string): void;
+  unblock(groupId: number, ifindex: number, source: string): void;
+  pause(): void;
+  resume(): void;
+  setKeepAlive(keepAlive: boolean): void;
+  /** [received, kernelDrops, truncated, filtered] */
+  stats(): [number, number, number, number];
+  socketCount(): number;
+  close(): void;
+}
+
+export interface NativeTxOptions {
+  family: 4 | 6;
+  ifindex: number;
+  ifaceAddress: string | null;
+  bindAddress: string | null;
+  port: number;
+  ttl: number;
+  externalLoopback: boolean;
+  ifaceIsLoopback: boolean;
+}
+
+export interface NativeTxSocket {
+  addDestination(group: string, port: number): number;
+  /** true: the kernel has it; false: the socket buffer is full, wait and retry. */
+  send(destination: number, data: Uint8Array): boolean;
+  sendBatch(destinations: Uint32Array, datas: Uint8Array[], start: number): number;
+  waitWritable(callback: (err: Error | null) => void): void;
+  address(): [string, number];
+  close(): void;
+}
+
+export interface NativeAddon {
+  scanInterfaces(): NativeIface[];
+  defaultRouteInterface(family: 4 | 6): number;
+  rxRecordWords: number;
+  RxSocket: new (
+    options: NativeRxOptions,
+    meta: ArrayBuffer,
+    onBatch: (data: ArrayBuffer, count: number) => void,
+    onError: (err: Error) => void,
+  ) => NativeRxSocket;
+  TxSocket: new (options: NativeTxOptions) => NativeTxSocket;
+}
+
+/** Word offsets in a receive metadata record; the native side (rx_socket.h) writes this layout. */
+export const RxRecord = {
+  offset: 0,
+  length: 1,
+  flags: 2,
+  groupId: 3,
+  ifindex: 4,
+  sourcePort: 5,
+  sourceScope: 6,
+  sourceAddr: 7,
+  timeSecLow: 11,
+  timeSecHigh: 12,
+  timeNsec: 13,
+  words: 16,
+} as const;
+export const RxFlags = { truncated: 1, timestamp: 2 } as const;
+
+let loaded: NativeAddon | undefined;
+
+/** The addon, loaded on first use. */
+export function native(): NativeAddon {
+  if (loaded === undefined) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const load = require('node-gyp-build') as (dir: string) => unknown;
+    loaded = load(path.join(__dirname, '..')) as NativeAddon;
+  }
+  return loaded;
+}

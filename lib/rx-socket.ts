@@ -1,0 +1,618 @@
+/**
+ * McastRxSocket: receives multicast from several groups on several interfaces, and says for every
+ * datagram which group it was sent to and which interface it arrived on.
+ * @module
+ */
+import { EventEmitter } from 'node:events';
+import * as net from 'node:net';
+
+import { type Family, type ParsedIp, describe, parseGroup, parseSource } from './addresses';
+import { ErrorCodes, MulticastExpertError, fail, fromNativeError } from './errors';
+import { warnClosedByGc } from './gc-warning';
+import { type IfaceInfo, type IfaceSpecifier, findInterfaces, preferredAddress, resolveOneIface, scanInterfaces } from './interfaces';
+import { type NativeRxSocket, RxFlags, RxRecord, native } from './native';
+import { checkArray, checkBoolean, checkGroups, checkInteger, checkOptions, checkPort, checkTimeout, familyOfSpecifier } from './options';
+
+/** Options of {@link McastRxSocket}. */
+export interface McastRxSocketOptions {
+  /** Groups to join at once; may be empty (join() later). */
+  groups: string[];
+  /** The UDP port, 1..65535. */
+  port: number;
+  /** Default: the groups' family, else 'ipv4'. */
+  family?: Family;
+  /** One interface, or */
+  iface?: IfaceSpecifier;
+  /** several. Default: every interface that is up, multicast-capable, not loopback and has an address of the family. */
+  ifaces?: IfaceSpecifier[];
+  /** Source-specific multicast: only these senders (IPv4 and IPv6). */
+  sources?: string[];
+  /** Default false; see the README's Loopback section. */
+  externalLoopback?: boolean;
+  /** Default timeout of receive(), in ms; undefined waits forever, 0 does not wait. */
+  timeout?: number;
+  /** SO_RCVBUF in bytes. */
+  receiveBufferSize?: number;
+  /** Default 65535; a longer datagram is cut and flagged `truncated`. */
+  maxMessageSize?: number;
+  /** Kernel receive timestamps in McastMessage.timestamp. */
+  timestamps?: boolean;
+}
+
+/** One received datagram. */
+export interface McastMessage {
+  data: Buffer;
+  source: { address: string; port: number; family: Family; scopeId?: number };
+  /** The multicast group the datagram was sent to. */
+  group: string;
+  /** Its destination port. */
+  port: number;
+  /** The interface it arrived on. */
+  ifaceIndex: number;
+  ifaceName: string;
+  /** The datagram was longer than maxMessageSize and was cut. */
+  truncated: boolean;
+  /** Nanoseconds since the Unix epoch, when the `timestamps` option is set. */
+  timestamp?: bigint;
+}
+
+/** Counters of a receiver. */
+export interface McastRxStats {
+  /** Datagrams delivered to JavaScript. */
+  received: number;
+  /** Datagrams the kernel dropped because the socket's buffer was full. */
+  kernelDrops: number;
+  /** Datagrams cut to maxMessageSize. */
+  truncated: number;
+  /** Datagrams that reached the OS socket but were not for this receiver, dropped natively. */
+  filtered: number;
+}
+
+/** Options of {@link McastRxSocket.receive}. */
+export interface ReceiveOptions {
+  /** In ms; overrides the socket's timeout. */
+  timeout?: number;
+  signal?: AbortSignal;
+}
+
+const kRxOptions = ['groups', 'port', 'family', 'iface', 'ifaces', 'sources', 'externalLoopback', 'timeout', 'receiveBufferSize', 'maxMessageSize', 'timestamps'] as const;
+/** Records of metadata the native side can fill before handing a batch over. */
+const kMetaRecords = 1024;
+/** Datagrams kept for receive() before the socket stops reading and the kernel drops. */
+const kQueueLimit = 4096;
+const kQueueResume = 1024;
+
+interface Waiter {
+  resolve: (msg: McastMessage | null) => void;
+  reject: (err: Error) => void;
+  timer?: NodeJS.Timeout;
+  disposeAbort?: () => void;
+}
+
+interface Membership {
+  /** Include list of a source-specific membership; null: any source. */
+  sources: Set<string> | null;
+  blocked: Set<string>;
+}
+
+function abortError(signal: AbortSignal): Error {
+  const err = new Error('The operation was aborted', { cause: signal.reason });
+  err.name = 'AbortError';
+  (err as Error & { code: string }).code = 'ABORT_ERR';
+  return err;
+}
+
+/**
+ * The part of a receiver that the native side calls back into. It holds the public socket strongly
+ * only while someone waits for data (listeners, receive() calls, iterators), so that a receiver
+ * nobody uses any more can be garbage-collected, and is then closed.
+ */
+class RxCore {
+  handle!: NativeRxSocket;
+  strongOwner: McastRxSocket | null = null;
+  readonly weakOwner: WeakRef<McastRxSocket>;
+  readonly meta = new ArrayBuffer(kMetaRecords * RxRecord.words * 4);
+  readonly words = new Uint32Array(this.meta);
+  readonly bytes = new Uint8Array(this.meta);
+  readonly groupsById: string[] = [];
+  readonly ifaceNames = new Map<number, string>();
+  readonly sourceTexts = new Map<number | string, string>();
+  readonly queue: McastMessage[] = [];
+  readonly waiters: Waiter[] = [];
+  paused = false;
+  closed = false;
+
+  constructor(owner: McastRxSocket, readonly family: Family, readonly port: number) {
+    this.weakOwner = new WeakRef(owner);
+  }
+
+  owner(): McastRxSocket | undefined {
+    return this.strongOwner ?? this.weakOwner.deref();
+  }
+
+  sourceText(base: number): string {
+    const w = this.words;
+    const first = base + RxRecord.sourceAddr;
+    if (this.family === 'ipv4') {
+      const key = w[first] as number;
+      let text = this.sourceTexts.get(key);
+      if (text === undefined) {
+        const b = this.bytes;
+        const o = first * 4;
+        text = `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
+        this.remember(key, text);
+      }
+      return text;
+    }
+    const key = `${w[first]},${w[first + 1]},${w[first + 2]},${w[first + 3]}`;
+    let text = this.sourceTexts.get(key);
+    if (text === undefined) {
+      const b = this.bytes;
+      const o = first * 4;
+      const parts: string[] = [];
+      for (let i = 0; i < 16; i += 2) parts.push((((b[o + i] as number) << 8) | (b[o + i + 1] as number)).toString(16));
+      text = new net.SocketAddress({ address: parts.join(':'), family: 'ipv6' }).address;
+      this.remember(key, text);
+    }
+    return text;
+  }
+
+  remember(key: number | string, text: string): void {
+    if (this.sourceTexts.size >= 4096) this.sourceTexts.clear();
+    this.sourceTexts.set(key, text);
+  }
+
+  /** Called by the native side with one batch: the data of every datagram, and `count` records in meta. */
+  onBatch(data: ArrayBuffer, count: number): void {
+    if (this.closed) return;
+    const owner = this.owner();
+    if (owner === undefined) return;
+    const all = Buffer.from(data);
+    const w = this.words;
+    const family = this.family;
+    const port = this.port;
+    const messages: McastMessage[] = new Array<McastMessage>(count);
+    for (let i = 0; i < count; i++) {
+      const base = i * RxRecord.words;
+      const offset = w[base + RxRecord.offset] as number;
+      const flags = w[base + RxRecord.flags] as number;
+      const ifaceIndex = w[base + RxRecord.ifindex] as number;
+      const scopeId = w[base + RxRecord.sourceScope] as number;
+      const source =
+        scopeId !== 0
+          ? { address: this.sourceText(base), port: w[base + RxRecord.sourcePort] as number, family, scopeId }
+          : { address: this.sourceText(base), port: w[base + RxRecord.sourcePort] as number, family };
+      const msg: McastMessage = {
+        data: all.subarray(offset, offset + (w[base + RxRecord.length] as number)),
+        source,
+        group: this.groupsById[w[base + RxRecord.groupId] as number] as string,
+        port,
+        ifaceIndex,
+        ifaceName: this.ifaceNames.get(ifaceIndex) ?? String(ifaceIndex),
+        truncated: (flags & RxFlags.truncated) !== 0,
+      };
+      if ((flags & RxFlags.timestamp) !== 0) {
+        const sec = (w[base + RxRecord.timeSecHigh] as number) * 4294967296 + (w[base + RxRecord.timeSecLow] as number);
+        msg.timestamp = BigInt(sec) * 1_000_000_000n + BigInt(w[base + RxRecord.timeNsec] as number);
+      }
+      messages[i] = msg;
+    }
+    owner.deliver(messages);
+  }
+
+  onError(err: Error): void {
+    const owner = this.owner();
+    if (owner !== undefined && !this.closed) owner.fail(fromNativeError(err, 'receiving'));
+  }
+}
+
+const registry = new FinalizationRegistry<RxCore>((core) => {
+  if (core.closed) return;
+  core.closed = true;
+  core.handle.close();
+  warnClosedByGc('McastRxSocket');
+});
+
+/**
+ * A socket that receives multicast datagrams from one or more groups on one or more interfaces,
+ * on one port. Each datagram says which group it was sent to and which interface it arrived on, and
+ * nothing else reaches it: no unicast, no other group, no other interface, no disallowed source.
+ *
+ * Read datagrams with `receive()`, `for await`, the 'message' event, or the 'batch' event (an array
+ * per event-loop turn: the fastest). Events: 'message', 'batch', 'error', 'close'.
+ *
+ * ```ts
+ * const rx = new McastRxSocket({ groups: ['239.1.2.3', '239.1.2.4'], port: 12345 });
+ * for await (const msg of rx) console.log(msg.group, msg.ifaceName, msg.data.toString());
+ * ```
+ */
+export class McastRxSocket extends EventEmitter {
+  /** The UDP port. */
+  readonly port: number;
+  /** The address family. */
+  readonly family: Family;
+  readonly #core: RxCore;
+  readonly #ifaces = new Map<number, IfaceInfo>();
+  readonly #groupIds = new Map<string, number>();
+  readonly #memberships = new Map<string, Map<number, Membership>>();
+  readonly #defaultSources: string[];
+  #timeout: number | undefined;
+  #consumers = 0;
+
+  /** Opens the socket and joins its groups at once; throws on bad options, leaving nothing open. */
+  constructor(options: McastRxSocketOptions) {
+    super();
+    const o = checkOptions<McastRxSocketOptions>(options, kRxOptions, 'McastRxSocket options');
+    if (options === undefined) fail(ErrorCodes.INVALID_OPTION, 'McastRxSocket needs options: { groups, port }');
+    if (o.groups === undefined) fail(ErrorCodes.INVALID_OPTION, 'McastRxSocket options need groups (an array, may be empty)');
+    if (o.port === undefined) fail(ErrorCodes.INVALID_PORT, 'McastRxSocket options need a port (1..65535)');
+    const groups = checkGroups(o.groups, 'groups', o.family);
+    this.port = checkPort(o.port, 'port');
+    const ifaceSpecs: unknown[] = [];
+    if (o.iface !== undefined) ifaceSpecs.push(o.iface);
+    if (o.ifaces !== undefined) ifaceSpecs.push(...checkArray(o.ifaces, 'ifaces'));
+    const family: Family = o.family ?? groups[0]?.family ?? ifaceSpecs.map((s) => familyOfSpecifier(s as IfaceSpecifier)).find((f) => f !== undefined) ?? 'ipv4';
+    this.family = family;
+    const sources = o.sources === undefined ? [] : this.#checkSources(o.sources, 'sources');
+    this.#defaultSources = sources;
+    const externalLoopback = checkBoolean(o.externalLoopback, 'externalLoopback', false);
+    this.#timeout = checkTimeout(o.timeout, 'timeout');
+    const receiveBufferSize = o.receiveBufferSize === undefined ? 0 : checkInteger(o.receiveBufferSize, 'receiveBufferSize', 1, 0x7fffffff);
+    const maxMessageSize = o.maxMessageSize === undefined ? 65535 : checkInteger(o.maxMessageSize, 'maxMessageSize', 1, 65535);
+    const timestamps = checkBoolean(o.timestamps, 'timestamps', false);
+
+    const ifaces = ifaceSpecs.length > 0 ? this.#resolveIfaces(ifaceSpecs, 'ifaces') : this.#defaultIfaces();
+
+    const core = new RxCore(this, family, this.port);
+    this.#core = core;
+    try {
+      core.handle = new (native().RxSocket)(
+        { family: family === 'ipv4' ? 4 : 6, port: this.port, maxMessageSize, receiveBufferSize, timestamps, externalLoopback, keepAlive: false },
+        core.meta,
+        (data, count) => core.onBatch(data, count),
+        (err) => core.onError(err),
+      );
+    } catch (err) {
+      throw fromNativeError(err, 'opening a multicast receiver');
+    }
+    try {
+      for (const g of groups) this.#joinOn(g, ifaces, sources);
+    } catch (err) {
+      core.closed = true;
+      core.handle.close();
+      throw err;
+    }
+    registry.register(this, core, core);
+    this.on('newListener', (event: string | symbol) => {
+      if (event === 'message' || event === 'batch') this.#consumerDelta(1);
+    });
+    this.on('removeListener', (event: string | symbol) => {
+      if (event === 'message' || event === 'batch') this.#consumerDelta(-1);
+    });
+  }
+
+  // ---- Properties ----------------------------------------------------------------------------------
+
+  /** The groups this socket has joined (on at least one interface). */
+  get groups(): string[] {
+    return [...this.#memberships.keys()];
+  }
+
+  /** The interfaces this socket listens on. */
+  get ifaces(): IfaceInfo[] {
+    return [...this.#ifaces.values()];
+  }
+
+  /** Default timeout of receive(), in ms (undefined: wait forever; 0: do not wait). */
+  get timeout(): number | undefined {
+    return this.#timeout;
+  }
+  set timeout(value: number | undefined) {
+    this.#timeout = checkTimeout(value, 'timeout');
+  }
+
+  /** True once close() was called. */
+  get closed(): boolean {
+    return this.#core.closed;
+  }
+
+  /** Counters since the socket opened. */
+  stats(): McastRxStats {
+    if (this.#core.closed) fail(ErrorCodes.SOCKET_CLOSED, 'the McastRxSocket is closed');
+    const [received, kernelDrops, truncated, filtered] = this.#core.handle.stats();
+    return { received, kernelDrops, truncated, filtered };
+  }
+
+  /** OS sockets behind this receiver (one per group on Linux and macOS, per interface on Windows). */
+  get osSocketCount(): number {
+    return this.#core.closed ? 0 : this.#core.handle.socketCount();
+  }
+
+  // ---- Memberships ---------------------------------------------------------------------------------
+
+  #checkSources(value: unknown, what: string): string[] {
+    const out = new Set<string>();
+    for (const s of checkArray(value, what)) out.add(parseSource(s, this.family).address);
+    return [...out];
+  }
+
+  #resolveIfaces(specs: unknown[], what: string): IfaceInfo[] {
+    let scan: IfaceInfo[] | undefined;
+    const out: IfaceInfo[] = [];
+    for (const spec of specs) {
+      const iface = resolveOneIface(spec, what, (scan ??= specs.every((s) => typeof s === 'object') ? undefined : scanInterfaces()));
+      if (out.some((i) => i.index === iface.index)) continue;
+      if (preferredAddress(iface, this.family) === undefined)
+        fail(ErrorCodes.IFACE_NO_ADDRESS, `interface ${iface.name} has no ${this.family} address`, `listen on interfaces with an ${this.family} address, or configure one`);
+      out.push(iface);
+    }
+    return out;
+  }
+
+  #defaultIfaces(): IfaceInfo[] {
+    const found = scanInterfaces().filter((i) => i.up && i.multicast && !i.loopback && preferredAddress(i, this.family) !== undefined);
+    if (found.length === 0)
+      fail(ErrorCodes.NO_IFACES, `no interface is up, multicast-capable, not loopback and with an ${this.family} address`, 'pass iface or ifaces explicitly (the loopback interface must be named to be used)');
+    return found;
+  }
+
+  #groupId(group: string): number {
+    let id = this.#groupIds.get(group);
+    if (id === undefined) {
+      id = this.#core.groupsById.length;
+      this.#core.groupsById.push(group);
+      this.#groupIds.set(group, id);
+    }
+    return id;
+  }
+
+  #joinOn(group: ParsedIp, ifaces: IfaceInfo[], sources: string[]): void {
+    let perIface = this.#memberships.get(group.address);
+    for (const iface of ifaces) {
+      const existing = perIface?.get(iface.index);
+      if (existing !== undefined) {
+        if (sources.length === 0) continue;
+        if (existing.sources === null)
+          fail(ErrorCodes.SOURCE_NOT_ALLOWED, `${group.address} is joined for any source on ${iface.name}`, 'leave the group first to rejoin it source-specific');
+        const added = sources.filter((s) => !existing.sources?.has(s));
+        if (added.length === 0) continue;
+        this.#native(() => this.#core.handle.join(this.#groupId(group.address), group.address, iface.index, null, added), `joining ${group.address} from ${added.join(', ')} on ${iface.name}`);
+        for (const s of added) existing.sources.add(s);
+        continue;
+      }
+      const address = preferredAddress(iface, this.family);
+      this.#native(
+        () => this.#core.handle.join(this.#groupId(group.address), group.address, iface.index, address?.address ?? null, sources),
+        `joining ${group.address} on ${iface.name}`,
+      );
+      if (perIface === undefined) {
+        perIface = new Map();
+        this.#memberships.set(group.address, perIface);
+      }
+      perIface.set(iface.index, { sources: sources.length > 0 ? new Set(sources) : null, blocked: new Set() });
+      this.#ifaces.set(iface.index, iface);
+      this.#core.ifaceNames.set(iface.index, iface.name);
+    }
+  }
+
+  #native<T>(call: () => T, what: string): T {
+    try {
+      return call();
+    } catch (err) {
+      throw fromNativeError(err, what);
+    }
+  }
+
+  #checkOpen(): void {
+    if (this.#core.closed) fail(ErrorCodes.SOCKET_CLOSED, 'the McastRxSocket is closed');
+  }
+
+  /**
+   * Joins `group` on the socket's interfaces (or `options.ifaces`). With `sources` (or when the
+   * socket was opened with sources) the membership is source-specific. Joining again is a no-op;
+   * new sources widen a source-specific membership.
+   */
+  join(group: string, options?: { ifaces?: IfaceSpecifier[]; sources?: string[] }): void {
+    this.#checkOpen();
+    const o = checkOptions<{ ifaces?: IfaceSpecifier[]; sources?: string[] }>(options, ['ifaces', 'sources'], 'join options');
+    const g = parseGroup(group, this.family);
+    const sources = o.sources === undefined ? this.#defaultSources : this.#checkSources(o.sources, 'sources');
+    const ifaces = o.ifaces === undefined ? this.ifaces : this.#resolveIfaces(checkArray(o.ifaces, 'ifaces'), 'ifaces');
+    if (ifaces.length === 0) fail(ErrorCodes.NO_IFACES, `no interface to join ${g.address} on`, 'pass options.ifaces');
+    this.#joinOn(g, ifaces, sources);
+  }
+
+  /** Leaves `group` on all interfaces (or `options.ifaces`). Leaving a group not joined is a no-op. */
+  leave(group: string, options?: { ifaces?: IfaceSpecifier[] }): void {
+    this.#checkOpen();
+    const o = checkOptions<{ ifaces?: IfaceSpecifier[] }>(options, ['ifaces'], 'leave options');
+    const g = parseGroup(group, this.family);
+    const perIface = this.#memberships.get(g.address);
+    if (perIface === undefined) return;
+    const indexes = o.ifaces === undefined ? [...perIface.keys()] : findInterfaces(checkArray(o.ifaces, 'ifaces') as IfaceSpecifier[]).map((i) => i.index);
+    const id = this.#groupId(g.address);
+    for (const index of indexes) {
+      if (!perIface.has(index)) continue;
+      this.#native(() => this.#core.handle.leave(id, index), `leaving ${g.address}`);
+      perIface.delete(index);
+    }
+    if (perIface.size === 0) this.#memberships.delete(g.address);
+  }
+
+  #anySourceMemberships(group: unknown, source: unknown, what: string): { id: number; indexes: number[]; source: string; members: Membership[] } {
+    this.#checkOpen();
+    const g = parseGroup(group, this.family);
+    const s = parseSource(source, this.family).address;
+    const perIface = this.#memberships.get(g.address);
+    if (perIface === undefined) fail(ErrorCodes.INVALID_OPTION, `cannot ${what} on ${g.address}: the group is not joined`, 'join the group first');
+    const members = [...perIface.values()];
+    if (members.some((m) => m.sources !== null))
+      fail(ErrorCodes.SOURCE_NOT_ALLOWED, `cannot ${what} on ${g.address}: it is joined source-specific`, 'blocking applies to any-source groups; a source-specific group already admits only its sources');
+    return { id: this.#groupId(g.address), indexes: [...perIface.keys()], source: s, members };
+  }
+
+  /** Stops receiving `source`'s datagrams to the any-source `group` (on every interface it is joined on). */
+  blockSource(group: string, source: string): void {
+    const m = this.#anySourceMemberships(group, source, 'block a source');
+    for (const index of m.indexes) this.#native(() => this.#core.handle.block(m.id, index, m.source), `blocking ${m.source}`);
+    for (const member of m.members) member.blocked.add(m.source);
+  }
+
+  /** Undoes blockSource(). */
+  unblockSource(group: string, source: string): void {
+    const m = this.#anySourceMemberships(group, source, 'unblock a source');
+    for (const index of m.indexes) this.#native(() => this.#core.handle.unblock(m.id, index, m.source), `unblocking ${m.source}`);
+    for (const member of m.members) member.blocked.delete(m.source);
+  }
+
+  // ---- Delivery ------------------------------------------------------------------------------------
+
+  #consumerDelta(delta: number): void {
+    const before = this.#consumers;
+    this.#consumers += delta;
+    if ((before === 0) === (this.#consumers === 0) || this.#core.closed) return;
+    const active = this.#consumers > 0;
+    // While someone waits for data, the socket keeps the process running and cannot be collected.
+    this.#core.strongOwner = active ? this : null;
+    this.#core.handle.setKeepAlive(active);
+  }
+
+  /** @internal Called by the core with each batch. */
+  deliver(messages: McastMessage[]): void {
+    const core = this.#core;
+    if (this.listenerCount('batch') > 0) this.emit('batch', messages);
+    const hasMessageListeners = this.listenerCount('message') > 0;
+    const queueing = !hasMessageListeners && this.listenerCount('batch') === 0;
+    for (const msg of messages) {
+      if (core.closed) return;
+      if (hasMessageListeners) this.emit('message', msg);
+      const waiter = core.waiters.shift();
+      if (waiter !== undefined) this.#settle(waiter, msg);
+      else if (queueing) core.queue.push(msg);
+    }
+    if (core.queue.length >= kQueueLimit && !core.paused && !core.closed) {
+      // Memory stays bounded: the kernel holds (and then drops, counted) what we do not read.
+      core.paused = true;
+      core.handle.pause();
+    }
+  }
+
+  /** @internal Called by the core with an error of the receive path. */
+  fail(err: MulticastExpertError): void {
+    if (this.listenerCount('error') > 0) {
+      this.emit('error', err);
+      return;
+    }
+    const waiter = this.#core.waiters.shift();
+    if (waiter !== undefined) {
+      this.#unwait(waiter);
+      waiter.reject(err);
+      return;
+    }
+    process.emitWarning(err.message, { code: err.code, type: 'MulticastExpertWarning' });
+  }
+
+  #settle(waiter: Waiter, msg: McastMessage | null): void {
+    this.#unwait(waiter);
+    waiter.resolve(msg);
+  }
+
+  #unwait(waiter: Waiter): void {
+    if (waiter.timer !== undefined) clearTimeout(waiter.timer);
+    waiter.disposeAbort?.();
+    this.#consumerDelta(-1);
+  }
+
+  #takeQueued(): McastMessage | undefined {
+    const core = this.#core;
+    const msg = core.queue.shift();
+    if (core.paused && core.queue.length <= kQueueResume && !core.closed) {
+      core.paused = false;
+      core.handle.resume();
+    }
+    return msg;
+  }
+
+  /**
+   * The next datagram, or null when the timeout passes (options.timeout, else the socket's) or the
+   * socket closes. Rejects with an AbortError when options.signal aborts.
+   */
+  receive(options?: ReceiveOptions): Promise<McastMessage | null> {
+    try {
+      const o = checkOptions<ReceiveOptions>(options, ['timeout', 'signal'], 'receive options');
+      const timeout = o.timeout === undefined ? this.#timeout : checkTimeout(o.timeout, 'timeout');
+      if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) fail(ErrorCodes.INVALID_OPTION, `signal must be an AbortSignal, got ${describe(o.signal)}`);
+      return this.#receive(timeout, o.signal);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  #receive(timeout: number | undefined, signal: AbortSignal | undefined): Promise<McastMessage | null> {
+    if (this.#core.closed) return Promise.reject(new MulticastExpertError(ErrorCodes.SOCKET_CLOSED, 'the McastRxSocket is closed'));
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    const queued = this.#takeQueued();
+    if (queued !== undefined) return Promise.resolve(queued);
+    if (timeout === 0) return Promise.resolve(null);
+    return new Promise<McastMessage | null>((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject };
+      const core = this.#core;
+      if (timeout !== undefined) {
+        waiter.timer = setTimeout(() => {
+          const at = core.waiters.indexOf(waiter);
+          if (at >= 0) core.waiters.splice(at, 1);
+          this.#settle(waiter, null);
+        }, timeout);
+      }
+      if (signal !== undefined) {
+        const onAbort = (): void => {
+          const at = core.waiters.indexOf(waiter);
+          if (at < 0) return;
+          core.waiters.splice(at, 1);
+          this.#unwait(waiter);
+          reject(abortError(signal));
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        waiter.disposeAbort = () => signal.removeEventListener('abort', onAbort);
+      }
+      core.waiters.push(waiter);
+      this.#consumerDelta(1);
+    });
+  }
+
+  /** Datagrams until the socket closes (the socket's timeout does not end the iteration). */
+  async *[Symbol.asyncIterator](): AsyncIterator<McastMessage> {
+    for (;;) {
+      if (this.#core.closed) return;
+      const msg = await this.#receive(undefined, undefined);
+      if (msg === null) return;
+      yield msg;
+    }
+  }
+
+  // ---- Closing -------------------------------------------------------------------------------------
+
+  /** Closes the socket (leaving its groups); idempotent. Pending receive() calls resolve to null. */
+  close(): void {
+    const core = this.#core;
+    if (core.closed) return;
+    core.closed = true;
+    registry.unregister(core);
+    core.handle.close();
+    core.queue.length = 0;
+    for (const waiter of core.waiters.splice(0)) this.#settle(waiter, null);
+    core.strongOwner = null;
+    process.nextTick(() => this.emit('close'));
+  }
+
+  /** Same as close(). */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** close(), as a promise. */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,264 @@
+/**
+ * McastTxSocket: sends multicast out of one chosen interface.
+ * @module
+ */
+import { type Family, describe, parseGroup, parseIp } from './addresses';
+import { ErrorCodes, MulticastExpertError, fail, fromNativeError } from './errors';
+import { type IfaceInfo, type IfaceSpecifier, getDefaultGatewayIface, preferredAddress, resolveOneIface } from './interfaces';
+import { type NativeTxSocket, native } from './native';
+import { checkBoolean, checkGroups, checkInteger, checkOptions, checkPort, familyOfSpecifier } from './options';
+import { warnClosedByGc } from './gc-warning';
+
+/** Options of {@link McastTxSocket}. */
+export interface McastTxSocketOptions {
+  /** If given, send() to any other group throws ERR_GROUP_NOT_DECLARED. */
+  groups?: string[];
+  /** Default: the groups' family, else the iface address's, else 'ipv4'. */
+  family?: Family;
+  /** Default: the default-gateway interface of the family. */
+  iface?: IfaceSpecifier;
+  /** 0..255, default 1 (hop limit for IPv6). 0 keeps datagrams on this host. */
+  ttl?: number;
+  /** Default false: this host's own receivers on other interfaces than loopback do not get our datagrams. */
+  externalLoopback?: boolean;
+  /** Local source port; default: any free port. */
+  port?: number;
+}
+
+/** One datagram of {@link McastTxSocket.sendBatch}. */
+export interface McastBatchMessage {
+  data: string | Uint8Array;
+  group: string;
+  port: number;
+}
+
+const kTxOptions = ['groups', 'family', 'iface', 'ttl', 'externalLoopback', 'port'] as const;
+const kMaxDestinations = 4096;
+
+interface SendJob {
+  ids: Uint32Array;
+  datas: Uint8Array[];
+  done: number;
+  resolve: (sent: number) => void;
+  reject: (err: Error) => void;
+  what: string;
+}
+
+const registry = new FinalizationRegistry<NativeTxSocket>((handle) => {
+  handle.close();
+  warnClosedByGc('McastTxSocket');
+});
+
+function toBytes(data: unknown, what: string): Uint8Array {
+  if (typeof data === 'string') return Buffer.from(data, 'utf8');
+  if (data instanceof Uint8Array) return data;
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return fail(ErrorCodes.INVALID_OPTION, `${what} must be a string, Buffer or Uint8Array, got ${describe(data)}`);
+}
+
+/**
+ * A socket that sends UDP datagrams to multicast groups out of one interface.
+ *
+ * ```ts
+ * const tx = new McastTxSocket({ groups: ['239.1.2.3'], iface: 'eth0' });
+ * await tx.send('hello', '239.1.2.3', 12345);
+ * tx.close();
+ * ```
+ */
+export class McastTxSocket {
+  /** The address family of the socket. */
+  readonly family: Family;
+  /** The interface the datagrams leave from. */
+  readonly iface: IfaceInfo;
+  /** The TTL (IPv6: hop limit) of every datagram. */
+  readonly ttl: number;
+  readonly #handle: NativeTxSocket;
+  readonly #declared: Set<string> | null;
+  readonly #destinations = new Map<string, number>();
+  readonly #queue: SendJob[] = [];
+  #waiting = false;
+  #closed = false;
+
+  /** Opens the socket at once; throws on bad options, leaving nothing open. */
+  constructor(options: McastTxSocketOptions = {}) {
+    const o = checkOptions<McastTxSocketOptions>(options, kTxOptions, 'McastTxSocket options');
+    const groups = o.groups === undefined ? undefined : checkGroups(o.groups, 'groups', o.family);
+    const family: Family = o.family ?? groups?.[0]?.family ?? familyOfSpecifier(o.iface) ?? 'ipv4';
+    if (o.family !== undefined && o.family !== 'ipv4' && o.family !== 'ipv6')
+      fail(ErrorCodes.INVALID_OPTION, `family must be 'ipv4' or 'ipv6', got ${describe(o.family)}`);
+    this.ttl = o.ttl === undefined ? 1 : checkInteger(o.ttl, 'ttl', 0, 255);
+    const externalLoopback = checkBoolean(o.externalLoopback, 'externalLoopback', false);
+    const port = o.port === undefined ? 0 : checkPort(o.port, 'port', true);
+
+    let iface: IfaceInfo;
+    let bindAddress: string | null = null;
+    if (o.iface === undefined) {
+      const gateway = getDefaultGatewayIface(family);
+      if (gateway === null)
+        fail(ErrorCodes.NO_DEFAULT_IFACE, `no iface was given and this machine has no ${family} default route`, 'pass the iface option (a name such as "eth0", an index or an address)');
+      iface = gateway;
+    } else {
+      iface = resolveOneIface(o.iface, 'iface');
+      const asAddress = typeof o.iface === 'string' ? parseIp(o.iface) : null;
+      if (asAddress !== null && iface.name !== o.iface) {
+        if (asAddress.family !== family) fail(ErrorCodes.FAMILY_MISMATCH, `iface ${o.iface} is ${asAddress.family}, the socket ${family}`);
+        // Given as an address, the interface's datagrams leave from exactly that address.
+        bindAddress = asAddress.address;
+      }
+    }
+    const address = preferredAddress(iface, family);
+    if (address === undefined)
+      fail(ErrorCodes.IFACE_NO_ADDRESS, `interface ${iface.name} has no ${family} address`, `give an interface with an ${family} address, or bring this one up and configure one`);
+
+    this.family = family;
+    this.iface = iface;
+    this.#declared = groups === undefined ? null : new Set(groups.map((g) => g.address));
+    try {
+      this.#handle = new (native().TxSocket)({
+        family: family === 'ipv4' ? 4 : 6,
+        ifindex: iface.index,
+        ifaceAddress: family === 'ipv4' ? address.address : null,
+        bindAddress,
+        port,
+        ttl: this.ttl,
+        externalLoopback,
+        ifaceIsLoopback: iface.loopback,
+      });
+    } catch (err) {
+      throw fromNativeError(err, `opening a multicast sender on ${iface.name}`);
+    }
+    registry.register(this, this.#handle, this);
+  }
+
+  /** True once close() was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The local address and port the datagrams are sent from. */
+  address(): { address: string; port: number; family: Family } {
+    if (this.#closed) fail(ErrorCodes.SOCKET_CLOSED, 'the McastTxSocket is closed');
+    const [address, port] = this.#handle.address();
+    return { address, port, family: this.family };
+  }
+
+  #destination(group: unknown, port: unknown): number {
+    const key = `${String(group)}|${String(port)}`;
+    const known = this.#destinations.get(key);
+    if (known !== undefined) return known;
+    const g = parseGroup(group, this.family);
+    checkPort(port, 'port');
+    if (this.#declared !== null && !this.#declared.has(g.address))
+      fail(ErrorCodes.GROUP_NOT_DECLARED, `group ${g.address} was not declared in this socket's groups`, 'add it to the groups option, or leave groups out to send to any group');
+    if (this.#destinations.size >= kMaxDestinations) this.#destinations.clear();
+    const id = this.#handle.addDestination(g.address, port as number);
+    this.#destinations.set(key, id);
+    return id;
+  }
+
+  /**
+   * Sends one datagram to `group`:`port`. Resolves once the kernel has it; rejects with a
+   * MulticastExpertError otherwise (ERR_MESSAGE_TOO_LARGE for a datagram that is too big).
+   */
+  send(data: string | Uint8Array, group: string, port: number): Promise<void> {
+    try {
+      if (this.#closed) fail(ErrorCodes.SOCKET_CLOSED, 'the McastTxSocket is closed');
+      const id = this.#destination(group, port);
+      const bytes = toBytes(data, 'data');
+      if (this.#queue.length === 0) {
+        let sent: boolean;
+        try {
+          sent = this.#handle.send(id, bytes);
+        } catch (err) {
+          throw fromNativeError(err, `sending to ${group}:${port}`);
+        }
+        if (sent) return Promise.resolve();
+      }
+      return new Promise<number>((resolve, reject) => {
+        this.#enqueue({ ids: Uint32Array.of(id), datas: [bytes], done: 0, resolve, reject, what: `sending to ${group}:${port}` });
+      }).then(() => undefined);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Sends several datagrams, in order, with as few system calls as the OS allows (sendmmsg on
+   * Linux). Resolves to the number sent (all of them); rejects at the first that fails.
+   */
+  sendBatch(messages: McastBatchMessage[]): Promise<number> {
+    try {
+      if (this.#closed) fail(ErrorCodes.SOCKET_CLOSED, 'the McastTxSocket is closed');
+      if (!Array.isArray(messages)) fail(ErrorCodes.INVALID_OPTION, `messages must be an array of { data, group, port }, got ${describe(messages)}`);
+      const ids = new Uint32Array(messages.length);
+      const datas: Uint8Array[] = new Array<Uint8Array>(messages.length);
+      for (let i = 0; i < messages.length; i++) {
+        const m = messages[i] as unknown;
+        if (typeof m !== 'object' || m === null) fail(ErrorCodes.INVALID_OPTION, `messages[${i}] must be an object { data, group, port }, got ${describe(m)}`);
+        const { data, group, port } = m as Partial<McastBatchMessage>;
+        ids[i] = this.#destination(group, port);
+        datas[i] = toBytes(data, `messages[${i}].data`);
+      }
+      if (messages.length === 0) return Promise.resolve(0);
+      return new Promise<number>((resolve, reject) => {
+        this.#enqueue({ ids, datas, done: 0, resolve, reject, what: 'sending a batch' });
+      });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  #enqueue(job: SendJob): void {
+    this.#queue.push(job);
+    if (this.#queue.length === 1) this.#drain();
+  }
+
+  /** Sends queued jobs in order until the queue is empty or the socket buffer is full. */
+  #drain(): void {
+    while (this.#queue.length > 0 && !this.#closed) {
+      const job = this.#queue[0] as SendJob;
+      try {
+        job.done += this.#handle.sendBatch(job.ids, job.datas, job.done);
+      } catch (err) {
+        this.#queue.shift();
+        const sent = job.done + (typeof (err as { sent?: unknown }).sent === 'number' ? (err as { sent: number }).sent : 0);
+        const e = fromNativeError(err, job.ids.length > 1 ? `${job.what} (datagram ${sent + 1} of ${job.ids.length})` : job.what);
+        job.reject(e);
+        continue;
+      }
+      if (job.done < job.ids.length) {
+        this.#waitWritable();
+        return;
+      }
+      this.#queue.shift();
+      job.resolve(job.done);
+    }
+  }
+
+  #waitWritable(): void {
+    if (this.#waiting) return;
+    this.#waiting = true;
+    this.#handle.waitWritable((err) => {
+      this.#waiting = false;
+      if (err !== null) {
+        const job = this.#queue.shift();
+        job?.reject(fromNativeError(err, job.what));
+      }
+      this.#drain();
+    });
+  }
+
+  /** Closes the socket; idempotent. Pending sends reject with ERR_SOCKET_CLOSED. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    registry.unregister(this);
+    this.#handle.close();
+    for (const job of this.#queue.splice(0)) job.reject(new MulticastExpertError(ErrorCodes.SOCKET_CLOSED, `${job.what}: the McastTxSocket was closed`));
+  }
+
+  /** Same as close(). */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}

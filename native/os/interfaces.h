@@ -1,0 +1,35 @@
+// Interface enumeration: what the OS knows about each network interface, read natively
+// (getifaddrs on Linux and macOS, GetAdaptersAddresses on Windows).
+#pragma once
+#include <string>
+#include <vector>
+
+#include "platform.h"
+
+namespace mce {
+
+struct IfaceAddressRecord {
+  int family = AF_INET;
+  unsigned char bytes[16] = {0};
+  int prefixLength = 0;
+  uint32_t scopeId = 0;  // IPv6 only
+};
+
+struct IfaceRecord {
+  std::string name;          // machine name (the adapter name on Windows)
+  std::string friendlyName;  // Windows' friendly name; equal to name elsewhere
+  uint32_t index = 0;
+  std::string linkLayerAddress;  // "aa:bb:cc:dd:ee:ff", empty when there is none
+  bool up = false, running = false, loopback = false, multicast = false, pointToPoint = false;
+  int64_t mtu = -1;  // -1: unknown
+  std::vector<IfaceAddressRecord> addresses;
+};
+
+SysError ScanInterfaces(std::vector<IfaceRecord>& out);
+
+// "aa:bb:..." from raw link-layer bytes.
+std::string FormatLinkLayerAddress(const unsigned char* bytes, size_t length);
+// Bits set in a netmask, counted from the top.
+int PrefixLengthOf(const unsigned char* mask, size_t length);
+
+}  // namespace mce

@@ -1,0 +1,109 @@
+// How receiving works on Linux: recvmmsg() takes up to kBatch datagrams per system call, each with
+// its control messages: IP_PKTINFO / IPV6_PKTINFO (destination address and arrival interface),
+// SO_RXQ_OVFL (the socket's kernel drop counter) and SO_TIMESTAMPNS (kernel receive time).
+// MSG_TRUNC in msg_flags marks a datagram longer than the buffer.
+#include <sys/uio.h>
+
+#include <vector>
+
+#include "rx_reader.h"
+
+namespace mce {
+namespace {
+
+constexpr size_t kBatch = 64;
+// Room for pktinfo (v4 or v6), the drop counter and a timestamp, with alignment slack.
+constexpr size_t kControlSpace =
+    CMSG_SPACE(sizeof(in6_pktinfo)) + CMSG_SPACE(sizeof(uint32_t)) + CMSG_SPACE(sizeof(timespec)) + 64;
+
+void ParseControl(msghdr& h, RawDatagram& d) {
+  for (cmsghdr* c = CMSG_FIRSTHDR(&h); c != nullptr; c = CMSG_NXTHDR(&h, c)) {
+    if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+      in_pktinfo info;
+      std::memcpy(&info, CMSG_DATA(c), sizeof(info));
+      d.destination = SockAddr::FromBytes(AF_INET, reinterpret_cast<unsigned char*>(&info.ipi_addr), 0, 0);
+      d.ifindex = static_cast<uint32_t>(info.ipi_ifindex);
+      d.hasDestination = true;
+    } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+      in6_pktinfo info;
+      std::memcpy(&info, CMSG_DATA(c), sizeof(info));
+      d.destination = SockAddr::FromBytes(AF_INET6, info.ipi6_addr.s6_addr, 0, 0);
+      d.ifindex = info.ipi6_ifindex;
+      d.hasDestination = true;
+    } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+      std::memcpy(&d.dropCount, CMSG_DATA(c), sizeof(uint32_t));
+      d.hasDropCount = true;
+    } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+      timespec ts;
+      std::memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+      d.hasTimestamp = true;
+      d.timestampSec = ts.tv_sec;
+      d.timestampNsec = ts.tv_nsec;
+    }
+  }
+}
+
+}  // namespace
+
+struct RxReader::Impl {
+  std::vector<unsigned char> data;  // kBatch slots of the current message size
+  size_t slotSize = 0;
+  mmsghdr headers[kBatch];
+  iovec iov[kBatch];
+  sockaddr_storage sources[kBatch];
+  alignas(cmsghdr) unsigned char control[kBatch][kControlSpace];
+};
+
+RxReader::RxReader() : impl_(new Impl()) {}
+RxReader::~RxReader() = default;
+size_t RxReader::BatchLimit() { return kBatch; }
+
+SysError RxReader::Read(socket_t s, int family, size_t maxMessageSize, size_t maxCount,
+                        std::vector<RawDatagram>& out) {
+  (void)family;
+  out.clear();
+  Impl& m = *impl_;
+  // One spare byte is not needed: MSG_TRUNC reports the datagram's real length.
+  size_t slot = maxMessageSize == 0 ? 1 : maxMessageSize;
+  if (m.slotSize != slot) {
+    m.data.assign(slot * kBatch, 0);
+    m.slotSize = slot;
+  }
+  size_t want = maxCount < kBatch ? maxCount : kBatch;
+  for (size_t i = 0; i < want; i++) {
+    m.iov[i].iov_base = m.data.data() + i * slot;
+    m.iov[i].iov_len = maxMessageSize;
+    msghdr& h = m.headers[i].msg_hdr;
+    std::memset(&h, 0, sizeof(h));
+    h.msg_name = &m.sources[i];
+    h.msg_namelen = sizeof(m.sources[i]);
+    h.msg_iov = &m.iov[i];
+    h.msg_iovlen = 1;
+    h.msg_control = m.control[i];
+    h.msg_controllen = kControlSpace;
+    m.headers[i].msg_len = 0;
+  }
+  int n;
+  do {
+    n = recvmmsg(s, m.headers, static_cast<unsigned>(want), MSG_DONTWAIT | MSG_TRUNC, nullptr);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    if (IsWouldBlock(errno)) return {};
+    return Fail("recvmmsg");
+  }
+  out.resize(static_cast<size_t>(n));
+  for (int i = 0; i < n; i++) {
+    msghdr& h = m.headers[i].msg_hdr;
+    RawDatagram& d = out[static_cast<size_t>(i)];
+    size_t full = m.headers[i].msg_len;
+    d.data = m.data.data() + static_cast<size_t>(i) * slot;
+    d.truncated = (h.msg_flags & MSG_TRUNC) != 0 || full > maxMessageSize;
+    d.length = full > maxMessageSize ? maxMessageSize : full;
+    std::memcpy(&d.source.storage, &m.sources[i], h.msg_namelen);
+    d.source.length = h.msg_namelen;
+    ParseControl(h, d);
+  }
+  return {};
+}
+
+}  // namespace mce

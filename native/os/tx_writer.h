@@ -1,0 +1,23 @@
+// Sending datagrams: one at a time everywhere, several per system call where the OS has sendmmsg.
+// One implementation per OS family: tx_writer_posix.cc, tx_writer_win.cc.
+#pragma once
+#include <vector>
+
+#include "platform.h"
+
+namespace mce {
+
+struct TxDatagram {
+  const unsigned char* data;
+  size_t length;
+  const SockAddr* destination;
+};
+
+// Sends one datagram. `wouldBlock` is set (and no error returned) when the socket buffer is full.
+SysError SendDatagram(socket_t s, const TxDatagram& d, bool& wouldBlock);
+
+// Sends as many of `ds` as the kernel takes now; `sent` counts them. Stops without error at a full
+// socket buffer; an error is for datagram number `sent`.
+SysError SendDatagrams(socket_t s, const std::vector<TxDatagram>& ds, size_t& sent);
+
+}  // namespace mce

@@ -1,0 +1,490 @@
+#include "rx_socket.h"
+
+#include <algorithm>
+
+#include "errors.h"
+#include "js_convert.h"
+
+namespace mce {
+namespace {
+
+// More than this many datagrams in one wake-up and the loop gets a turn before we read on.
+constexpr size_t kMaxPerWakeup = 4096;
+// A batch is handed over early once its data grows past this.
+constexpr size_t kMaxPendingBytes = 4u << 20;
+
+bool Contains(const std::vector<SockAddr>& list, const SockAddr& a) {
+  for (const SockAddr& x : list)
+    if (x.sameAddress(a)) return true;
+  return false;
+}
+
+std::vector<SockAddr> ArgAddressList(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  std::vector<SockAddr> out;
+  if (i >= info.Length() || info[i].IsUndefined() || info[i].IsNull()) return out;
+  if (!info[i].IsArray()) throw Napi::TypeError::New(info.Env(), std::string(what) + " must be an array");
+  Napi::Array list = info[i].As<Napi::Array>();
+  for (uint32_t k = 0; k < list.Length(); k++) {
+    Napi::Value v = list.Get(k);
+    SockAddr a;
+    if (!v.IsString() || !ParseAddress(v.As<Napi::String>().Utf8Value(), 0, 0, a))
+      throw Napi::TypeError::New(info.Env(), std::string(what) + " must hold numeric IP addresses");
+    out.push_back(a);
+  }
+  return out;
+}
+
+}  // namespace
+
+void RxSocket::Init(Napi::Env env, Napi::Object exports) {
+  Napi::Function ctor = DefineClass(env, "RxSocket",
+                                    {
+                                        InstanceMethod("join", &RxSocket::Join),
+                                        InstanceMethod("leave", &RxSocket::Leave),
+                                        InstanceMethod("block", &RxSocket::Block),
+                                        InstanceMethod("unblock", &RxSocket::Unblock),
+                                        InstanceMethod("pause", &RxSocket::Pause),
+                                        InstanceMethod("resume", &RxSocket::Resume),
+                                        InstanceMethod("setKeepAlive", &RxSocket::SetKeepAlive),
+                                        InstanceMethod("stats", &RxSocket::Stats),
+                                        InstanceMethod("socketCount", &RxSocket::SocketCount),
+                                        InstanceMethod("close", &RxSocket::Close),
+                                    });
+  AddonData::Of(env)->rxConstructor = Napi::Persistent(ctor);
+  exports.Set("RxSocket", ctor);
+  exports.Set("rxRecordWords", Napi::Number::New(env, kRecordWords));
+}
+
+RxSocket::RxSocket(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<RxSocket>(info), data_(AddonData::Of(info.Env())) {
+  Napi::Env env = info.Env();
+  Napi::Object options = ArgObject(info, 0, "options");
+  uint32_t family = PropUint32(options, "family", 4);
+  if (family != 4 && family != 6) throw Napi::RangeError::New(env, "family must be 4 or 6");
+  settings_.family = family == 4 ? AF_INET : AF_INET6;
+  uint32_t port = PropUint32(options, "port", 0);
+  if (port == 0 || port > 65535) throw Napi::RangeError::New(env, "port must be 1..65535");
+  port_ = static_cast<uint16_t>(port);
+  uint32_t maxMessageSize = PropUint32(options, "maxMessageSize", 65535);
+  if (maxMessageSize == 0 || maxMessageSize > 65535)
+    throw Napi::RangeError::New(env, "maxMessageSize must be 1..65535");
+  maxMessageSize_ = maxMessageSize;
+  uint32_t rcvbuf = PropUint32(options, "receiveBufferSize", 0);
+  if (rcvbuf > 0x7fffffff) throw Napi::RangeError::New(env, "receiveBufferSize is too large");
+  settings_.receiveBufferSize = static_cast<int>(rcvbuf);
+  settings_.timestamps = PropBool(options, "timestamps", false);
+  settings_.externalLoopback = PropBool(options, "externalLoopback", false);
+  keepAlive_ = PropBool(options, "keepAlive", true);
+
+  if (info.Length() < 2 || !info[1].IsArrayBuffer())
+    throw Napi::TypeError::New(env, "meta must be an ArrayBuffer");
+  Napi::ArrayBuffer meta = info[1].As<Napi::ArrayBuffer>();
+  metaCapacity_ = meta.ByteLength() / (kRecordWords * sizeof(uint32_t));
+  if (metaCapacity_ < RxReader::BatchLimit())
+    throw Napi::RangeError::New(env, "meta is too small for one batch");
+  meta_ = static_cast<uint32_t*>(meta.Data());
+  onBatch_ = Napi::Persistent(ArgFunction(info, 2, "onBatch"));
+  onError_ = Napi::Persistent(ArgFunction(info, 3, "onError"));
+  metaRef_ = Napi::Persistent(meta);
+  asyncContext_.reset(new Napi::AsyncContext(env, "MulticastRxSocket", info.This().As<Napi::Object>()));
+
+  check_ = new uv_check_t;
+  int rc = uv_check_init(data_->loop(), check_);
+  if (rc != 0) {
+    delete check_;
+    check_ = nullptr;
+    throw MakeOsError(env, SysError{rc, "uv_check_init"});
+  }
+  check_->data = this;
+  // Flushing a batch is never a reason to keep the process running.
+  uv_unref(reinterpret_cast<uv_handle_t*>(check_));
+  data_->HandleOpened();
+  data_->Register(this);
+  // The JavaScript object must outlive every callback of its handles: held until close().
+  Ref();
+}
+
+RxSocket::~RxSocket() { CloseHandles(); }
+
+void RxSocket::CloseHandles() {
+  while (!endpoints_.empty()) CloseEndpoint(endpoints_.back().get());
+  if (check_ != nullptr) {
+    if (checkActive_) uv_check_stop(check_);
+    checkActive_ = false;
+    CloseAndDelete(data_, check_);
+    check_ = nullptr;
+    data_->Unregister(this);
+  }
+  closed_ = true;
+  pendingCount_ = 0;
+  pendingData_.clear();
+}
+
+// ---- Memberships ---------------------------------------------------------------------------------
+
+RxSocket::Endpoint* RxSocket::FindEndpoint(const std::string& key) {
+  for (auto& e : endpoints_)
+    if (e->key == key) return e.get();
+  return nullptr;
+}
+
+RxSocket::Membership* RxSocket::FindMembership(uint32_t groupId, uint32_t ifindex, Endpoint** endpoint) {
+  for (auto& e : endpoints_)
+    for (Membership& m : e->memberships)
+      if (m.groupId == groupId && m.ifindex == ifindex) {
+        if (endpoint) *endpoint = e.get();
+        return &m;
+      }
+  return nullptr;
+}
+
+RxSocket::Endpoint* RxSocket::OpenEndpoint(Napi::Env env, const RxBindPlan& plan) {
+  auto endpoint = std::make_unique<Endpoint>();
+  endpoint->owner = this;
+  endpoint->key = plan.key;
+  ThrowIfFailed(env, OpenUdpSocket(settings_.family, endpoint->socket));
+  ThrowIfFailed(env, PrepareRxSocket(endpoint->socket.get(), settings_));
+  ThrowIfFailed(env, BindSocket(endpoint->socket.get(), plan.bindAddress));
+  auto* poll = new uv_poll_t;
+  int rc = uv_poll_init_socket(data_->loop(), poll, endpoint->socket.get());
+  if (rc != 0) {
+    delete poll;
+    throw MakeOsError(env, SysError{rc, "uv_poll_init_socket"});
+  }
+  data_->HandleOpened();
+  poll->data = endpoint.get();
+  endpoint->poll = poll;
+  ApplyKeepAlive(*endpoint);
+  StartPolling(*endpoint);
+  endpoints_.push_back(std::move(endpoint));
+  return endpoints_.back().get();
+}
+
+void RxSocket::CloseEndpoint(Endpoint* endpoint) {
+  uint64_t drops = 0;
+  if (ReadKernelDrops(endpoint->socket.get(), drops))
+    dropsOfClosedEndpoints_ += drops;
+  else
+    dropsOfClosedEndpoints_ += endpoint->lastDropCount;
+  StopPolling(*endpoint);
+  // The descriptor is closed only after libuv has let go of the poll handle that watches it.
+  auto socket = std::make_shared<UniqueSocket>(std::move(endpoint->socket));
+  CloseAndDelete(data_, endpoint->poll, [socket]() { socket->reset(); });
+  endpoint->poll = nullptr;
+  endpoints_.erase(std::remove_if(endpoints_.begin(), endpoints_.end(),
+                                  [endpoint](const std::unique_ptr<Endpoint>& e) { return e.get() == endpoint; }),
+                   endpoints_.end());
+}
+
+// join(groupId, group, ifindex, ifaceAddress | null, sources?: string[])
+Napi::Value RxSocket::Join(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (closed_) throw Napi::Error::New(env, "socket is closed");
+  uint32_t groupId = ArgUint32(info, 0, "groupId");
+  SockAddr group = ArgAddress(info, 1, "group");
+  uint32_t ifindex = ArgUint32(info, 2, "ifindex");
+  SockAddr ifaceAddr;
+  bool hasIfaceAddr = info.Length() > 3 && info[3].IsString();
+  if (hasIfaceAddr) ifaceAddr = ArgAddress(info, 3, "ifaceAddress", port_, ifindex);
+  std::vector<SockAddr> sources = ArgAddressList(info, 4, "sources");
+  if (group.family() != settings_.family) throw Napi::TypeError::New(env, "group family mismatch");
+  for (const SockAddr& s : sources)
+    if (s.family() != settings_.family) throw Napi::TypeError::New(env, "source family mismatch");
+
+  Endpoint* endpoint = nullptr;
+  if (Membership* existing = FindMembership(groupId, ifindex, &endpoint)) {
+    // Widening the include list of a source-specific membership.
+    if (existing->sources.empty() || sources.empty()) return env.Undefined();
+    for (const SockAddr& s : sources) {
+      if (Contains(existing->sources, s)) continue;
+      ThrowIfFailed(env, JoinSourceGroup(endpoint->socket.get(), group, s, ifindex));
+      existing->sources.push_back(s);
+    }
+    return env.Undefined();
+  }
+
+  RxBindPlan plan = PlanRxBind(group, ifindex, hasIfaceAddr ? &ifaceAddr : nullptr, port_);
+  endpoint = FindEndpoint(plan.key);
+  bool created = false;
+  if (endpoint == nullptr) {
+    endpoint = OpenEndpoint(env, plan);
+    created = true;
+  }
+  SysError error;
+  std::vector<SockAddr> joined;
+  if (sources.empty()) {
+    error = JoinGroup(endpoint->socket.get(), group, ifindex);
+  } else {
+    for (const SockAddr& s : sources) {
+      if (Contains(joined, s)) continue;
+      error = JoinSourceGroup(endpoint->socket.get(), group, s, ifindex);
+      if (error) break;
+      joined.push_back(s);
+    }
+  }
+  if (error) {
+    // Leave nothing half-joined behind.
+    for (const SockAddr& s : joined) (void)LeaveSourceGroup(endpoint->socket.get(), group, s, ifindex);
+    if (created) CloseEndpoint(endpoint);
+    throw MakeOsError(env, error);
+  }
+  endpoint->memberships.push_back(Membership{groupId, group, ifindex, joined, {}});
+  return env.Undefined();
+}
+
+// leave(groupId, ifindex): true if there was such a membership.
+Napi::Value RxSocket::Leave(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t groupId = ArgUint32(info, 0, "groupId");
+  uint32_t ifindex = ArgUint32(info, 1, "ifindex");
+  Endpoint* endpoint = nullptr;
+  Membership* m = closed_ ? nullptr : FindMembership(groupId, ifindex, &endpoint);
+  if (m == nullptr) return Napi::Boolean::New(env, false);
+  if (endpoint->memberships.size() == 1) {
+    // Closing the OS socket leaves the group (the kernel sends the IGMP/MLD leave).
+    CloseEndpoint(endpoint);
+    return Napi::Boolean::New(env, true);
+  }
+  ThrowIfFailed(env, LeaveGroup(endpoint->socket.get(), m->group, ifindex));
+  auto& ms = endpoint->memberships;
+  ms.erase(std::remove_if(ms.begin(), ms.end(),
+                          [&](const Membership& x) { return x.groupId == groupId && x.ifindex == ifindex; }),
+           ms.end());
+  return Napi::Boolean::New(env, true);
+}
+
+// block(groupId, ifindex, source) / unblock(...): any-source memberships only.
+Napi::Value RxSocket::Block(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t groupId = ArgUint32(info, 0, "groupId");
+  uint32_t ifindex = ArgUint32(info, 1, "ifindex");
+  SockAddr source = ArgAddress(info, 2, "source");
+  Endpoint* endpoint = nullptr;
+  Membership* m = closed_ ? nullptr : FindMembership(groupId, ifindex, &endpoint);
+  if (m == nullptr) throw Napi::Error::New(env, "no such membership");
+  if (!m->sources.empty()) throw Napi::Error::New(env, "source-specific membership");
+  if (Contains(m->blocked, source)) return env.Undefined();
+  ThrowIfFailed(env, BlockSource(endpoint->socket.get(), m->group, source, ifindex));
+  m->blocked.push_back(source);
+  return env.Undefined();
+}
+
+Napi::Value RxSocket::Unblock(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t groupId = ArgUint32(info, 0, "groupId");
+  uint32_t ifindex = ArgUint32(info, 1, "ifindex");
+  SockAddr source = ArgAddress(info, 2, "source");
+  Endpoint* endpoint = nullptr;
+  Membership* m = closed_ ? nullptr : FindMembership(groupId, ifindex, &endpoint);
+  if (m == nullptr || !Contains(m->blocked, source)) return env.Undefined();
+  ThrowIfFailed(env, UnblockSource(endpoint->socket.get(), m->group, source, ifindex));
+  auto& b = m->blocked;
+  b.erase(std::remove_if(b.begin(), b.end(), [&](const SockAddr& x) { return x.sameAddress(source); }),
+          b.end());
+  return env.Undefined();
+}
+
+// ---- Polling -------------------------------------------------------------------------------------
+
+void RxSocket::StartPolling(Endpoint& e) {
+  if (e.polling || paused_ || closed_ || e.poll == nullptr) return;
+  int rc = uv_poll_start(e.poll, UV_READABLE, &RxSocket::OnPoll);
+  if (rc == 0) e.polling = true;
+}
+
+void RxSocket::StopPolling(Endpoint& e) {
+  if (!e.polling || e.poll == nullptr) return;
+  uv_poll_stop(e.poll);
+  e.polling = false;
+}
+
+void RxSocket::ApplyKeepAlive(Endpoint& e) {
+  if (e.poll == nullptr) return;
+  if (keepAlive_)
+    uv_ref(reinterpret_cast<uv_handle_t*>(e.poll));
+  else
+    uv_unref(reinterpret_cast<uv_handle_t*>(e.poll));
+}
+
+Napi::Value RxSocket::Pause(const Napi::CallbackInfo& info) {
+  paused_ = true;
+  for (auto& e : endpoints_) StopPolling(*e);
+  return info.Env().Undefined();
+}
+
+Napi::Value RxSocket::Resume(const Napi::CallbackInfo& info) {
+  paused_ = false;
+  for (auto& e : endpoints_) StartPolling(*e);
+  return info.Env().Undefined();
+}
+
+// setKeepAlive(bool): whether this receiver keeps the event loop (and so the process) running.
+Napi::Value RxSocket::SetKeepAlive(const Napi::CallbackInfo& info) {
+  keepAlive_ = ArgBool(info, 0, "keepAlive");
+  for (auto& e : endpoints_) ApplyKeepAlive(*e);
+  return info.Env().Undefined();
+}
+
+void RxSocket::OnPoll(uv_poll_t* handle, int status, int events) {
+  auto* endpoint = static_cast<Endpoint*>(handle->data);
+  RxSocket* self = endpoint->owner;
+  if (self->closed_ || self->data_->exiting()) return;
+  if (status < 0) {
+    self->StopPolling(*endpoint);
+    self->ReportError(SysError{status, "uv_poll"});
+    return;
+  }
+  if (events & UV_READABLE) self->OnReadable(*endpoint);
+}
+
+void RxSocket::OnReadable(Endpoint& endpoint) {
+  size_t budget = kMaxPerWakeup;
+  while (budget > 0) {
+    size_t room = metaCapacity_ - pendingCount_;
+    if (room < RxReader::BatchLimit() || pendingData_.size() > kMaxPendingBytes) {
+      // The poll is level-triggered: whatever is left wakes us again on the next turn.
+      Flush();
+      return;
+    }
+    size_t want = std::min(std::min(room, RxReader::BatchLimit()), budget);
+    SysError error =
+        data_->reader().Read(endpoint.socket.get(), settings_.family, maxMessageSize_, want, scratch_);
+    if (error) {
+      StopPolling(endpoint);
+      Flush();
+      if (!closed_) ReportError(error);
+      return;
+    }
+    for (const RawDatagram& d : scratch_) {
+      if (d.hasDropCount) endpoint.lastDropCount = d.dropCount;
+      uint32_t groupId = 0;
+      if (Accept(endpoint, d, groupId))
+        Append(d, groupId);
+      else
+        filtered_++;
+    }
+    budget -= std::min(budget, scratch_.size());
+    if (scratch_.size() < want) break;
+  }
+  if (pendingCount_ > 0) EnsureCheck();
+}
+
+bool RxSocket::Accept(const Endpoint& endpoint, const RawDatagram& d, uint32_t& groupId) const {
+  if (!d.hasDestination) return false;
+  for (const Membership& m : endpoint.memberships) {
+    if (m.ifindex != d.ifindex || !m.group.sameAddress(d.destination)) continue;
+    if (!m.sources.empty() && !Contains(m.sources, d.source)) return false;
+    if (!m.blocked.empty() && Contains(m.blocked, d.source)) return false;
+    groupId = m.groupId;
+    return true;
+  }
+  return false;
+}
+
+void RxSocket::Append(const RawDatagram& d, uint32_t groupId) {
+  uint32_t* r = meta_ + pendingCount_ * kRecordWords;
+  std::memset(r, 0, kRecordWords * sizeof(uint32_t));
+  r[kOffset] = static_cast<uint32_t>(pendingData_.size());
+  r[kLength] = static_cast<uint32_t>(d.length);
+  r[kFlags] = (d.truncated ? uint32_t{kFlagTruncated} : 0u) | (d.hasTimestamp ? uint32_t{kFlagTimestamp} : 0u);
+  r[kGroupId] = groupId;
+  r[kIfindex] = d.ifindex;
+  if (d.source.family() == AF_INET) {
+    r[kSourcePort] = ntohs(d.source.v4()->sin_port);
+    std::memcpy(&r[kSourceAddr], &d.source.v4()->sin_addr, 4);
+  } else {
+    r[kSourcePort] = ntohs(d.source.v6()->sin6_port);
+    r[kSourceScope] = d.source.v6()->sin6_scope_id;
+    std::memcpy(&r[kSourceAddr], &d.source.v6()->sin6_addr, 16);
+  }
+  if (d.hasTimestamp) {
+    uint64_t sec = static_cast<uint64_t>(d.timestampSec);
+    r[kTimeSecLow] = static_cast<uint32_t>(sec & 0xffffffffu);
+    r[kTimeSecHigh] = static_cast<uint32_t>(sec >> 32);
+    r[kTimeNsec] = static_cast<uint32_t>(d.timestampNsec);
+  }
+  pendingData_.insert(pendingData_.end(), d.data, d.data + d.length);
+  pendingCount_++;
+  received_++;
+  if (d.truncated) truncated_++;
+}
+
+void RxSocket::EnsureCheck() {
+  if (checkActive_ || check_ == nullptr) return;
+  // The check phase follows the poll phase of the same loop turn: one hand-over per turn.
+  uv_check_start(check_, [](uv_check_t* handle) {
+    auto* self = static_cast<RxSocket*>(handle->data);
+    uv_check_stop(handle);
+    self->checkActive_ = false;
+    self->Flush();
+  });
+  checkActive_ = true;
+}
+
+void RxSocket::Flush() {
+  if (pendingCount_ == 0) return;
+  if (closed_ || data_->exiting()) {
+    pendingCount_ = 0;
+    pendingData_.clear();
+    return;
+  }
+  Napi::Env env = Env();
+  Napi::HandleScope scope(env);
+  // A local handle keeps the JavaScript object (and so this) alive through the call.
+  Napi::Object self = Value();
+  size_t count = pendingCount_;
+  Napi::ArrayBuffer bytes = Napi::ArrayBuffer::New(env, pendingData_.size());
+  if (!pendingData_.empty()) std::memcpy(bytes.Data(), pendingData_.data(), pendingData_.size());
+  pendingCount_ = 0;
+  pendingData_.clear();
+  try {
+    onBatch_.MakeCallback(self, {bytes, Napi::Number::New(env, static_cast<double>(count))}, *asyncContext_);
+  } catch (const Napi::Error& e) {
+    // An exception from a listener is the application's: it goes where Node sends uncaught ones.
+    napi_fatal_exception(env, e.Value());
+  }
+}
+
+void RxSocket::ReportError(const SysError& error) {
+  if (closed_ || data_->exiting()) return;
+  Napi::Env env = Env();
+  Napi::HandleScope scope(env);
+  Napi::Object self = Value();
+  Napi::Error err = MakeOsError(env, error);
+  try {
+    onError_.MakeCallback(self, {err.Value()}, *asyncContext_);
+  } catch (const Napi::Error& e) {
+    napi_fatal_exception(env, e.Value());
+  }
+}
+
+// ---- Stats and close -----------------------------------------------------------------------------
+
+// stats(): [received, kernelDrops, truncated, filtered]
+Napi::Value RxSocket::Stats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint64_t drops = dropsOfClosedEndpoints_;
+  for (auto& e : endpoints_) {
+    uint64_t d = 0;
+    drops += ReadKernelDrops(e->socket.get(), d) ? d : e->lastDropCount;
+  }
+  Napi::Array out = Napi::Array::New(env, 4);
+  out.Set(0u, Napi::Number::New(env, static_cast<double>(received_)));
+  out.Set(1u, Napi::Number::New(env, static_cast<double>(drops)));
+  out.Set(2u, Napi::Number::New(env, static_cast<double>(truncated_)));
+  out.Set(3u, Napi::Number::New(env, static_cast<double>(filtered_)));
+  return out;
+}
+
+Napi::Value RxSocket::SocketCount(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(endpoints_.size()));
+}
+
+Napi::Value RxSocket::Close(const Napi::CallbackInfo& info) {
+  bool wasOpen = check_ != nullptr;
+  CloseHandles();
+  if (wasOpen) Unref();
+  return info.Env().Undefined();
+}
+
+}  // namespace mce

@@ -1,0 +1,225 @@
+#include "tx_socket.h"
+
+#include "errors.h"
+#include "js_convert.h"
+#include "os/mcast_sockopt.h"
+#include "os/tx_writer.h"
+
+namespace mce {
+namespace {
+
+// The bytes of a Uint8Array (a Buffer is one).
+void BytesOf(Napi::Env env, Napi::Value v, const unsigned char*& data, size_t& length) {
+  if (!v.IsTypedArray()) throw Napi::TypeError::New(env, "data must be a Uint8Array");
+  Napi::TypedArray ta = v.As<Napi::TypedArray>();
+  if (ta.TypedArrayType() != napi_uint8_array) throw Napi::TypeError::New(env, "data must be a Uint8Array");
+  Napi::Uint8Array bytes = v.As<Napi::Uint8Array>();
+  data = bytes.Data();
+  length = bytes.ByteLength();
+}
+
+bool GroupNeedsScope(const SockAddr& group) {
+  if (group.family() != AF_INET6) return false;
+  int scope = group.bytes()[1] & 0x0f;
+  return scope == 1 || scope == 2;
+}
+
+}  // namespace
+
+void TxSocket::Init(Napi::Env env, Napi::Object exports) {
+  Napi::Function ctor = DefineClass(env, "TxSocket",
+                                    {
+                                        InstanceMethod("addDestination", &TxSocket::AddDestination),
+                                        InstanceMethod("send", &TxSocket::Send),
+                                        InstanceMethod("sendBatch", &TxSocket::SendBatch),
+                                        InstanceMethod("waitWritable", &TxSocket::WaitWritable),
+                                        InstanceMethod("address", &TxSocket::Address),
+                                        InstanceMethod("close", &TxSocket::Close),
+                                    });
+  AddonData::Of(env)->txConstructor = Napi::Persistent(ctor);
+  exports.Set("TxSocket", ctor);
+}
+
+TxSocket::TxSocket(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<TxSocket>(info), data_(AddonData::Of(info.Env())) {
+  Napi::Env env = info.Env();
+  Napi::Object o = ArgObject(info, 0, "options");
+  uint32_t family = PropUint32(o, "family", 4);
+  if (family != 4 && family != 6) throw Napi::RangeError::New(env, "family must be 4 or 6");
+  family_ = family == 4 ? AF_INET : AF_INET6;
+  ifindex_ = PropUint32(o, "ifindex", 0);
+  uint32_t port = PropUint32(o, "port", 0);
+  if (port > 65535) throw Napi::RangeError::New(env, "port must be 0..65535");
+  uint32_t ttl = PropUint32(o, "ttl", 1);
+  if (ttl > 255) throw Napi::RangeError::New(env, "ttl must be 0..255");
+  bool externalLoopback = PropBool(o, "externalLoopback", false);
+  bool ifaceIsLoopback = PropBool(o, "ifaceIsLoopback", false);
+
+  SockAddr ifaceAddr;
+  bool hasIfaceAddr = false;
+  Napi::Value ia = o.Get("ifaceAddress");
+  if (ia.IsString()) {
+    if (!ParseAddress(ia.As<Napi::String>().Utf8Value(), 0, ifindex_, ifaceAddr))
+      throw Napi::TypeError::New(env, "ifaceAddress must be a numeric IP address");
+    hasIfaceAddr = true;
+  }
+  SockAddr bindAddr = SockAddr::Any(family_, static_cast<uint16_t>(port));
+  Napi::Value ba = o.Get("bindAddress");
+  if (ba.IsString()) {
+    if (!ParseAddress(ba.As<Napi::String>().Utf8Value(), static_cast<uint16_t>(port), ifindex_, bindAddr))
+      throw Napi::TypeError::New(env, "bindAddress must be a numeric IP address");
+  }
+  if (bindAddr.family() != family_) throw Napi::TypeError::New(env, "bindAddress family mismatch");
+
+  ThrowIfFailed(env, OpenUdpSocket(family_, socket_));
+  ThrowIfFailed(env, SetMulticastInterface(socket_.get(), family_, ifindex_, hasIfaceAddr ? &ifaceAddr : nullptr));
+  ThrowIfFailed(env, SetMulticastTtl(socket_.get(), family_, static_cast<int>(ttl)));
+  ThrowIfFailed(env, ApplyTxLoopback(socket_.get(), family_, externalLoopback, ifaceIsLoopback));
+  ThrowIfFailed(env, BindSocket(socket_.get(), bindAddr));
+  asyncContext_.reset(new Napi::AsyncContext(env, "MulticastTxSocket", info.This().As<Napi::Object>()));
+  data_->Register(this);
+  Ref();
+}
+
+TxSocket::~TxSocket() { CloseHandles(); }
+
+void TxSocket::CloseHandles() {
+  if (closed_) return;
+  closed_ = true;
+  data_->Unregister(this);
+  if (poll_ != nullptr) {
+    uv_poll_stop(poll_);
+    auto socket = std::make_shared<UniqueSocket>(std::move(socket_));
+    CloseAndDelete(data_, poll_, [socket]() { socket->reset(); });
+    poll_ = nullptr;
+  } else {
+    socket_.reset();
+  }
+}
+
+void TxSocket::CheckOpen(Napi::Env env) const {
+  if (closed_) throw Napi::Error::New(env, "socket is closed");
+}
+
+const SockAddr& TxSocket::Destination(Napi::Env env, uint32_t id) const {
+  if (id >= destinations_.size()) throw Napi::RangeError::New(env, "unknown destination id");
+  return destinations_[id];
+}
+
+// addDestination(group, port) -> id. Parsed once; sends name the id.
+Napi::Value TxSocket::AddDestination(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t port = ArgUint32(info, 1, "port");
+  if (port == 0 || port > 65535) throw Napi::RangeError::New(env, "port must be 1..65535");
+  SockAddr group = ArgAddress(info, 0, "group", static_cast<uint16_t>(port));
+  if (group.family() != family_) throw Napi::TypeError::New(env, "group family mismatch");
+  // Link- and interface-local IPv6 groups are addressed on our interface.
+  if (GroupNeedsScope(group)) group.v6()->sin6_scope_id = ifindex_;
+  destinations_.push_back(group);
+  return Napi::Number::New(env, static_cast<double>(destinations_.size() - 1));
+}
+
+// send(id, data) -> true when the kernel took it, false when the socket buffer is full.
+Napi::Value TxSocket::Send(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  CheckOpen(env);
+  const SockAddr& dest = Destination(env, ArgUint32(info, 0, "destination"));
+  TxDatagram d{nullptr, 0, &dest};
+  if (info.Length() < 2) throw Napi::TypeError::New(env, "missing argument: data");
+  BytesOf(env, info[1], d.data, d.length);
+  bool wouldBlock = false;
+  ThrowIfFailed(env, SendDatagram(socket_.get(), d, wouldBlock));
+  return Napi::Boolean::New(env, !wouldBlock);
+}
+
+// sendBatch(ids: Uint32Array, datas: Uint8Array[], start) -> how many from `start` the kernel took.
+Napi::Value TxSocket::SendBatch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  CheckOpen(env);
+  if (info.Length() < 3 || !info[0].IsTypedArray() || !info[1].IsArray())
+    throw Napi::TypeError::New(env, "sendBatch(ids: Uint32Array, datas: Uint8Array[], start)");
+  Napi::TypedArray idsTa = info[0].As<Napi::TypedArray>();
+  if (idsTa.TypedArrayType() != napi_uint32_array) throw Napi::TypeError::New(env, "ids must be a Uint32Array");
+  Napi::Uint32Array ids = info[0].As<Napi::Uint32Array>();
+  Napi::Array datas = info[1].As<Napi::Array>();
+  uint32_t start = ArgUint32(info, 2, "start");
+  size_t count = ids.ElementLength();
+  if (datas.Length() != count) throw Napi::RangeError::New(env, "ids and datas differ in length");
+  if (start > count) throw Napi::RangeError::New(env, "start is past the end");
+  std::vector<TxDatagram> batch;
+  batch.reserve(count - start);
+  for (size_t i = start; i < count; i++) {
+    TxDatagram d{nullptr, 0, &Destination(env, ids[i])};
+    BytesOf(env, datas.Get(static_cast<uint32_t>(i)), d.data, d.length);
+    batch.push_back(d);
+  }
+  size_t sent = 0;
+  SysError error = SendDatagrams(socket_.get(), batch, sent);
+  if (error) {
+    Napi::Error err = MakeOsError(env, error);
+    err.Set("sent", Napi::Number::New(env, static_cast<double>(sent)));
+    throw err;
+  }
+  return Napi::Number::New(env, static_cast<double>(sent));
+}
+
+// waitWritable(callback): calls back once when the socket buffer has room (or with an error).
+Napi::Value TxSocket::WaitWritable(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  CheckOpen(env);
+  onWritable_ = Napi::Persistent(ArgFunction(info, 0, "callback"));
+  if (poll_ == nullptr) {
+    auto* poll = new uv_poll_t;
+    int rc = uv_poll_init_socket(data_->loop(), poll, socket_.get());
+    if (rc != 0) {
+      delete poll;
+      throw MakeOsError(env, SysError{rc, "uv_poll_init_socket"});
+    }
+    data_->HandleOpened();
+    poll->data = this;
+    poll_ = poll;
+  }
+  int rc = uv_poll_start(poll_, UV_WRITABLE, &TxSocket::OnWritable);
+  if (rc != 0) throw MakeOsError(env, SysError{rc, "uv_poll_start"});
+  return env.Undefined();
+}
+
+void TxSocket::OnWritable(uv_poll_t* handle, int status, int events) {
+  auto* self = static_cast<TxSocket*>(handle->data);
+  uv_poll_stop(handle);
+  if (self->closed_ || self->data_->exiting() || self->onWritable_.IsEmpty()) return;
+  Napi::Env env = self->Env();
+  Napi::HandleScope scope(env);
+  Napi::Object me = self->Value();
+  Napi::Value arg = status < 0 ? MakeOsError(env, SysError{status, "uv_poll"}).Value() : env.Null();
+  Napi::Function fn = self->onWritable_.Value();
+  self->onWritable_.Reset();
+  try {
+    fn.MakeCallback(me, {arg}, *self->asyncContext_);
+  } catch (const Napi::Error& e) {
+    napi_fatal_exception(env, e.Value());
+  }
+}
+
+// address() -> [address, port]
+Napi::Value TxSocket::Address(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  CheckOpen(env);
+  SockAddr local;
+  ThrowIfFailed(env, LocalAddress(socket_.get(), local));
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, AddressToJs(env, local));
+  uint16_t port = local.family() == AF_INET ? ntohs(local.v4()->sin_port) : ntohs(local.v6()->sin6_port);
+  out.Set(1u, Napi::Number::New(env, port));
+  return out;
+}
+
+Napi::Value TxSocket::Close(const Napi::CallbackInfo& info) {
+  bool wasOpen = !closed_;
+  CloseHandles();
+  onWritable_.Reset();
+  if (wasOpen) Unref();
+  return info.Env().Undefined();
+}
+
+}  // namespace mce

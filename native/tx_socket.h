@@ -1,0 +1,48 @@
+// The native half of McastTxSocket: one OS socket, set up for multicast out of one interface, that
+// sends one datagram or a batch per call without blocking. When the socket buffer is full, JavaScript
+// asks to be told when it drains (waitWritable) and retries.
+#pragma once
+#include <napi.h>
+#include <uv.h>
+
+#include <memory>
+#include <vector>
+
+#include "addon.h"
+#include "os/unique_socket.h"
+
+namespace mce {
+
+class TxSocket : public Napi::ObjectWrap<TxSocket>, public HandleOwner {
+ public:
+  static void Init(Napi::Env env, Napi::Object exports);
+  // new TxSocket({ family, ifindex, ifaceAddress?, bindAddress?, port, ttl, externalLoopback,
+  //                ifaceIsLoopback })
+  explicit TxSocket(const Napi::CallbackInfo& info);
+  ~TxSocket() override;
+  void CloseHandles() override;
+
+ private:
+  Napi::Value AddDestination(const Napi::CallbackInfo& info);
+  Napi::Value Send(const Napi::CallbackInfo& info);
+  Napi::Value SendBatch(const Napi::CallbackInfo& info);
+  Napi::Value WaitWritable(const Napi::CallbackInfo& info);
+  Napi::Value Address(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+
+  void CheckOpen(Napi::Env env) const;
+  const SockAddr& Destination(Napi::Env env, uint32_t id) const;
+  static void OnWritable(uv_poll_t* handle, int status, int events);
+
+  AddonData* data_;
+  int family_ = AF_INET;
+  uint32_t ifindex_ = 0;
+  bool closed_ = false;
+  UniqueSocket socket_;
+  std::vector<SockAddr> destinations_;
+  uv_poll_t* poll_ = nullptr;
+  Napi::FunctionReference onWritable_;
+  std::unique_ptr<Napi::AsyncContext> asyncContext_;
+};
+
+}  // namespace mce

@@ -59,6 +59,7 @@ export interface NativeTxOptions {
 
 export interface NativeTxSocket {
   addDestination(group: string, port: number): number;
+  clearDestinations(): void;
   /** true: the kernel has it; false: the socket buffer is full, wait and retry. */
   send(destination: number, data: Uint8Array): boolean;
   sendBatch(destinations: Uint32Array, datas: Uint8Array[], start: number): number;

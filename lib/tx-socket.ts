@@ -2,7 +2,7 @@
  * McastTxSocket: sends multicast out of one chosen interface.
  * @module
  */
-import { type Family, describe, parseGroup, parseIp } from './addresses';
+import { type Family, type ParsedIp, describe, parseGroup, parseIp } from './addresses';
 import { ErrorCodes, MulticastExpertError, fail, fromNativeError } from './errors';
 import { type IfaceInfo, type IfaceSpecifier, getDefaultGatewayIface, preferredAddress, resolveOneIface } from './interfaces';
 import { type NativeTxSocket, native } from './native';
@@ -143,16 +143,22 @@ export class McastTxSocket {
   }
 
   #destination(group: unknown, port: unknown): number {
-    const key = `${String(group)}|${String(port)}`;
-    const known = this.#destinations.get(key);
-    if (known !== undefined) return known;
-    const g = parseGroup(group, this.family);
+    if (typeof group !== 'string' || typeof port !== 'number') return this.#newDestination(parseGroup(group, this.family), port, null);
+    const key = `${group}|${port}`;
+    return this.#destinations.get(key) ?? this.#newDestination(parseGroup(group, this.family), port, key);
+  }
+
+  #newDestination(g: ParsedIp, port: unknown, key: string | null): number {
     checkPort(port, 'port');
     if (this.#declared !== null && !this.#declared.has(g.address))
       fail(ErrorCodes.GROUP_NOT_DECLARED, `group ${g.address} was not declared in this socket's groups`, 'add it to the groups option, or leave groups out to send to any group');
-    if (this.#destinations.size >= kMaxDestinations) this.#destinations.clear();
+    if (this.#destinations.size >= kMaxDestinations && this.#queue.length === 0) {
+      // Many distinct destinations: start the table afresh (no queued send refers to it now).
+      this.#destinations.clear();
+      this.#handle.clearDestinations();
+    }
     const id = this.#handle.addDestination(g.address, port as number);
-    this.#destinations.set(key, id);
+    if (key !== null) this.#destinations.set(key, id);
     return id;
   }
 

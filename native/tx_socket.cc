@@ -30,6 +30,7 @@ void TxSocket::Init(Napi::Env env, Napi::Object exports) {
   Napi::Function ctor = DefineClass(env, "TxSocket",
                                     {
                                         InstanceMethod("addDestination", &TxSocket::AddDestination),
+                                        InstanceMethod("clearDestinations", &TxSocket::ClearDestinations),
                                         InstanceMethod("send", &TxSocket::Send),
                                         InstanceMethod("sendBatch", &TxSocket::SendBatch),
                                         InstanceMethod("waitWritable", &TxSocket::WaitWritable),
@@ -117,6 +118,11 @@ Napi::Value TxSocket::AddDestination(const Napi::CallbackInfo& info) {
   if (GroupNeedsScope(group)) group.v6()->sin6_scope_id = ifindex_;
   destinations_.push_back(group);
   return Napi::Number::New(env, static_cast<double>(destinations_.size() - 1));
+}
+
+Napi::Value TxSocket::ClearDestinations(const Napi::CallbackInfo& info) {
+  destinations_.clear();
+  return info.Env().Undefined();
 }
 
 // send(id, data) -> true when the kernel took it, false when the socket buffer is full.

@@ -24,6 +24,7 @@ class TxSocket : public Napi::ObjectWrap<TxSocket>, public HandleOwner {
 
  private:
   Napi::Value AddDestination(const Napi::CallbackInfo& info);
+  Napi::Value ClearDestinations(const Napi::CallbackInfo& info);
   Napi::Value Send(const Napi::CallbackInfo& info);
   Napi::Value SendBatch(const Napi::CallbackInfo& info);
   Napi::Value WaitWritable(const Napi::CallbackInfo& info);

@@ -99,11 +99,13 @@ SysError SetMulticastInterface(socket_t s, int family, uint32_t ifindex, const S
     return SetOpt(s, IPPROTO_IPV6, IPV6_MULTICAST_IF, index, "setsockopt(IPV6_MULTICAST_IF)");
   }
 #ifdef __linux__
-  // Linux: ip_mreqn names the interface by index; no address needed.
-  (void)ifaceAddr;
+  // Linux: ip_mreqn names the interface by index. Its address, when given, becomes the source of
+  // datagrams from an unbound socket: without it Linux picks none on the loopback interface (it only
+  // considers link-scope addresses there) and sends from 0.0.0.0.
   ip_mreqn req;
   std::memset(&req, 0, sizeof(req));
   req.imr_ifindex = static_cast<int>(ifindex);
+  if (ifaceAddr != nullptr && ifaceAddr->family() == AF_INET) req.imr_address = ifaceAddr->v4()->sin_addr;
   return SetOpt(s, IPPROTO_IP, IP_MULTICAST_IF, req, "setsockopt(IP_MULTICAST_IF)");
 #else
   // BSD/macOS: IP_MULTICAST_IFINDEX where the kernel has it, else the interface's address.

@@ -53,6 +53,7 @@
             "native/os/rx_reader_win.cc",
             "native/os/tx_writer_win.cc"
           ],
+          "defines": ["NOMINMAX"],
           "libraries": ["-lws2_32", "-liphlpapi"],
           "msvs_settings": {
             "VCCLCompilerTool": { "ExceptionHandling": 1, "AdditionalOptions": ["/std:c++17"] }

@@ -39,6 +39,7 @@
             "native/os/rx_reader_darwin.cc",
             "native/os/tx_writer_posix.cc"
           ],
+          "defines": ["__APPLE_USE_RFC_3542"],
           "xcode_settings": {
             "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
             "CLANG_CXX_LANGUAGE_STANDARD": "c++17",

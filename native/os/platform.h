@@ -2,6 +2,12 @@
 // be written once. Everything OS-specific beyond this lives in native/os/<concern>_<os>.cc.
 #pragma once
 
+#if defined(__APPLE__) && !defined(__APPLE_USE_RFC_3542)
+// Apple hides IPV6_RECVPKTINFO and IPV6_PKTINFO unless asked for RFC 3542. binding.gyp defines this for
+// every file, since a system header included before this one would already have decided.
+#define __APPLE_USE_RFC_3542 1
+#endif
+
 #ifdef _WIN32
 #ifndef WIN32_LEAN_AND_MEAN
 #define WIN32_LEAN_AND_MEAN

@@ -39,6 +39,7 @@
             "native/os/rx_reader_darwin.cc",
             "native/os/tx_writer_posix.cc"
           ],
+          "defines": ["__APPLE_USE_RFC_3542"],
           "xcode_settings": {
             "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
             "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
@@ -53,6 +54,7 @@
             "native/os/rx_reader_win.cc",
             "native/os/tx_writer_win.cc"
           ],
+          "defines": ["NOMINMAX"],
           "libraries": ["-lws2_32", "-liphlpapi"],
           "msvs_settings": {
             "VCCLCompilerTool": { "ExceptionHandling": 1, "AdditionalOptions": ["/std:c++17"] }

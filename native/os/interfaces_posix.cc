@@ -14,6 +14,7 @@
 #include <linux/if_packet.h>
 #else
 #include <net/if_dl.h>
+#include <sys/sockio.h>  // SIOCGIFMTU, which BSD's sys/ioctl.h need not bring
 #endif
 
 namespace mce {
@@ -45,6 +46,21 @@ void ReadLinkLayer(const sockaddr* sa, IfaceRecord& rec) {
   auto* dl = reinterpret_cast<const sockaddr_dl*>(sa);
   rec.linkLayerAddress =
       FormatLinkLayerAddress(reinterpret_cast<const unsigned char*>(LLADDR(dl)), dl->sdl_alen);
+#endif
+}
+
+// KAME stacks (macOS, BSD) keep a link-local address's zone inside bytes 2-3 of the address. Where
+// getifaddrs hands that form out, move the zone to scopeId; in a real fe80::/64 address those bytes
+// are zero, so nothing else can be there.
+void ClearEmbeddedScope(IfaceAddressRecord& addr) {
+#ifndef __linux__
+  if (addr.bytes[0] != 0xfe || (addr.bytes[1] & 0xc0) != 0x80) return;
+  uint32_t embedded = (static_cast<uint32_t>(addr.bytes[2]) << 8) | addr.bytes[3];
+  if (embedded == 0) return;
+  if (addr.scopeId == 0) addr.scopeId = embedded;
+  addr.bytes[2] = addr.bytes[3] = 0;
+#else
+  (void)addr;
 #endif
 }
 
@@ -111,6 +127,7 @@ SysError ScanInterfaces(std::vector<IfaceRecord>& out) {
               reinterpret_cast<const unsigned char*>(
                   &reinterpret_cast<const sockaddr_in6*>(it->ifa_netmask)->sin6_addr),
               16);
+        ClearEmbeddedScope(addr);
       }
       rec.addresses.push_back(addr);
     }

@@ -6,6 +6,10 @@
 
 #include "mcast_sockopt.h"
 
+#if defined(__APPLE__) && !defined(IPV6_RECVPKTINFO)
+#error "IPV6_RECVPKTINFO is hidden: build with -D__APPLE_USE_RFC_3542 (binding.gyp does)"
+#endif
+
 #ifdef __linux__
 #include <linux/sock_diag.h>
 #ifndef IP_MULTICAST_ALL
@@ -140,9 +144,15 @@ SysError SetMulticastLoop(socket_t s, int family, bool on) {
 }  // namespace
 
 SysError ApplyTxLoopback(socket_t s, int family, bool externalLoopback, bool ifaceIsLoopback) {
+#ifdef __linux__
   // Sent on the loopback interface, a datagram comes back through it anyway; looping it as well
   // would deliver it twice.
   return SetMulticastLoop(s, family, externalLoopback && !ifaceIsLoopback);
+#else
+  // BSD's ip_output/ip6_output never transmit multicast on a loopback interface: only the loop copy
+  // (ip_mloopback) reaches local receivers there, so lo0 needs the loop on.
+  return SetMulticastLoop(s, family, externalLoopback || ifaceIsLoopback);
+#endif
 }
 
 SysError PrepareRxSocket(socket_t s, const RxSocketSettings& settings) {

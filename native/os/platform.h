@@ -2,9 +2,19 @@
 // be written once. Everything OS-specific beyond this lives in native/os/<concern>_<os>.cc.
 #pragma once
 
+#if defined(__APPLE__) && !defined(__APPLE_USE_RFC_3542)
+// Apple hides IPV6_RECVPKTINFO and IPV6_PKTINFO unless asked for RFC 3542. binding.gyp defines this for
+// every file, since a system header included before this one would already have decided.
+#define __APPLE_USE_RFC_3542 1
+#endif
+
 #ifdef _WIN32
 #ifndef WIN32_LEAN_AND_MEAN
 #define WIN32_LEAN_AND_MEAN
+#endif
+// windows.h's min and max macros break std::min; binding.gyp defines this too, for the same reason.
+#ifndef NOMINMAX
+#define NOMINMAX
 #endif
 #include <winsock2.h>
 #include <ws2tcpip.h>

@@ -63,6 +63,5 @@ export function sleep(ms: number): Promise<void> {
 
 /** Open file descriptors of this process. */
 export function openFds(): number {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (require('node:fs') as typeof import('node:fs')).readdirSync('/proc/self/fd').length;
 }

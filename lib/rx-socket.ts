@@ -265,6 +265,7 @@ export class McastRxSocket extends EventEmitter {
 
     const core = new RxCore(this, family, this.port);
     this.#core = core;
+    for (const iface of ifaces) this.#listenOn(iface);
     try {
       core.handle = new (native().RxSocket)(
         { family: family === 'ipv4' ? 4 : 6, port: this.port, maxMessageSize, receiveBufferSize, timestamps, externalLoopback, keepAlive: false },
@@ -390,9 +391,13 @@ export class McastRxSocket extends EventEmitter {
         this.#memberships.set(group.address, perIface);
       }
       perIface.set(iface.index, { sources: sources.length > 0 ? new Set(sources) : null, blocked: new Set() });
-      this.#ifaces.set(iface.index, iface);
-      this.#core.ifaceNames.set(iface.index, iface.name);
+      this.#listenOn(iface);
     }
+  }
+
+  #listenOn(iface: IfaceInfo): void {
+    this.#ifaces.set(iface.index, iface);
+    this.#core.ifaceNames.set(iface.index, iface.name);
   }
 
   #native<T>(call: () => T, what: string): T {

@@ -20,7 +20,7 @@ export function freshGroup(family: 'ipv4' | 'ipv6' = 'ipv4', scope: 'site' | 'li
   const n = (process.pid % 200) * 1000 + groupCounter;
   if (family === 'ipv4') return `239.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
   const prefix = scope === 'site' ? 'ff15' : scope === 'link' ? 'ff12' : 'ff11';
-  return `${prefix}::${(n >> 16).toString(16)}:${(n & 0xffff).toString(16)}`;
+  return `${prefix}::${(n >> 16).toString(16)}:${(n & 0xffff).toString(16)}`.replace('::0:', '::');
 }
 
 /** A port no other test uses. */
@@ -64,4 +64,59 @@ export function sleep(ms: number): Promise<void> {
 /** Open file descriptors of this process. */
 export function openFds(): number {
   return (require('node:fs') as typeof import('node:fs')).readdirSync('/proc/self/fd').length;
+}
+
+/** Collects a receiver's datagrams (through 'message') and waits for the ones a test expects. */
+export class Inbox {
+  readonly messages: import('../lib').McastMessage[] = [];
+  readonly #listeners: Array<() => void> = [];
+
+  constructor(readonly rx: import('../lib').McastRxSocket) {
+    rx.on('message', (msg) => {
+      this.messages.push(msg);
+      for (const l of this.#listeners.splice(0)) l();
+    });
+  }
+
+  /** The texts received so far. */
+  get texts(): string[] {
+    return this.messages.map((m) => m.data.toString());
+  }
+
+  /** Waits until a datagram matching `pred` (or with this text) has arrived; returns it. */
+  async waitFor(pred: string | ((m: import('../lib').McastMessage) => boolean), timeoutMs = 5000): Promise<import('../lib').McastMessage> {
+    const match = typeof pred === 'string' ? (m: import('../lib').McastMessage) => m.data.toString() === pred : pred;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.messages.find(match);
+      if (found !== undefined) return found;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for a datagram; got: ${JSON.stringify(this.texts)}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.#listeners.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Waits until `count` datagrams have arrived. */
+  async waitForCount(count: number, timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.messages.length < count) {
+      if (Date.now() > deadline) throw new Error(`timed out: ${this.messages.length} of ${count} datagrams; got: ${JSON.stringify(this.texts)}`);
+      await sleep(10);
+    }
+  }
+}
+
+/** Agent code that sends `data` to group:port from a (cached) Tx socket with these options. */
+export function sendCode(options: Record<string, unknown>, data: string, group: string, port: number, times = 1): string {
+  const key = JSON.stringify(options);
+  return `state.tx ??= {};
+    const tx = (state.tx[${JSON.stringify(key)}] ??= new mce.McastTxSocket(${key}));
+    for (let i = 0; i < ${times}; i++) await tx.send(${JSON.stringify(data)}, ${JSON.stringify(group)}, ${port});
+    return tx.address();`;
 }

@@ -27,6 +27,12 @@ export class LabProcess {
   stop(): Promise<RunResult>;
 }
 
+export class Agent {
+  /** Runs `code` as an async function body with `mce` (dist/) and `state` (kept between calls). */
+  run<T = unknown>(code: string): Promise<T>;
+  stop(): Promise<RunResult>;
+}
+
 export class Host {
   readonly lab: Lab;
   readonly name: string;
@@ -43,6 +49,7 @@ export class Host {
   /** Runs JavaScript with `mce` bound to the built package (dist/). */
   eval(code: string, options?: RunOptions): Promise<RunResult>;
   spawnEval(code: string, options?: { env?: NodeJS.ProcessEnv; cwd?: string }): LabProcess;
+  agent(): Promise<Agent>;
   links(): Promise<Array<{ ifname: string; ifindex: number; flags: string[]; mtu: number; address?: string; operstate: string }>>;
 }
 

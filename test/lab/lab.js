@@ -95,6 +95,85 @@ class LabProcess {
   }
 }
 
+
+// A long-running node process on a host that runs JavaScript sent to it, one request per line, so
+// that a test can drive senders and receivers on other hosts without starting node for every step.
+const AGENT_SOURCE = `
+const mce = require(process.argv[1]);
+const state = {};
+const AsyncFunction = (async () => {}).constructor;
+require('node:readline').createInterface({ input: process.stdin }).on('line', async (line) => {
+  const { id, code } = JSON.parse(line);
+  let reply;
+  try {
+    const value = await new AsyncFunction('mce', 'state', code)(mce, state);
+    reply = { id, value: value === undefined ? null : value };
+  } catch (err) {
+    reply = { id, error: { message: String(err && err.message), code: err && err.code, name: err && err.name } };
+  }
+  process.stdout.write(JSON.stringify(reply, (k, v) => (typeof v === 'bigint' ? v.toString() : v)) + '\\n');
+});
+process.stdout.write(JSON.stringify({ ready: true }) + '\\n');
+`;
+
+/** A node process on a lab host that runs the code it is given (see Host.agent()). */
+class Agent {
+  constructor(proc) {
+    this.proc = proc;
+    this.nextId = 1;
+    this.pending = new Map();
+    this.buffer = '';
+    proc.child.stdout.on('data', (d) => {
+      this.buffer += d;
+      let nl;
+      while ((nl = this.buffer.indexOf('\n')) >= 0) {
+        const line = this.buffer.slice(0, nl);
+        this.buffer = this.buffer.slice(nl + 1);
+        let msg;
+        try {
+          msg = JSON.parse(line);
+        } catch {
+          continue;
+        }
+        if (msg.ready) this.onReady?.();
+        const p = this.pending.get(msg.id);
+        if (!p) continue;
+        this.pending.delete(msg.id);
+        if (msg.error) {
+          const err = new Error(msg.error.message);
+          err.code = msg.error.code;
+          p.reject(err);
+        } else p.resolve(msg.value);
+      }
+    });
+    proc.exited.then((r) => {
+      for (const p of this.pending.values()) p.reject(new Error(`agent exited (${r.code}): ${r.stderr}`));
+      this.pending.clear();
+    });
+    this.ready = new Promise((resolve, reject) => {
+      this.onReady = resolve;
+      proc.exited.then((r) => reject(new Error(`agent did not start: ${r.stderr}`)));
+    });
+  }
+
+  /**
+   * Runs `code` as the body of an async function with `mce` (the built package) and `state` (an
+   * object kept between calls) in scope; resolves with what it returns (JSON-serialisable).
+   */
+  run(code) {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.proc.child.stdin.write(`${JSON.stringify({ id, code })}\n`);
+    });
+  }
+
+  stop() {
+    this.proc.child.stdin.end();
+    return this.proc.stop();
+  }
+}
+
 /** A machine of the lab: a network namespace (or the lab's root namespace for `lab.self`). */
 class Host {
   constructor(lab, name, holder) {
@@ -176,6 +255,13 @@ class Host {
 
   spawnEval(code, options) {
     return this.spawnNode(['-e', `const mce = require(${JSON.stringify(DIST)});\n${code}`], options);
+  }
+
+  /** Starts an Agent on this host: a node process that runs code sent to it. */
+  async agent() {
+    const agent = new Agent(this.spawnNode(['-e', AGENT_SOURCE, DIST]));
+    await agent.ready;
+    return agent;
   }
 
   /** This host's interfaces as `ip -j link` reports them. */
@@ -290,9 +376,12 @@ class Lab {
     if (host.holder === null) this.selfLinks.push(ifname);
     await lan.host.ipBatch([`link set ${port} master br0`, `link set ${port} up`]);
     const lines = [];
+    // Up before addresses: an IPv6 address added to a down interface leaves its multicast route
+    // unusable for about a second after the link comes up (incoming IPv6 multicast is then dropped
+    // as Ip6InNoRoutes), and tests would see a lab that is not ready yet.
+    if (options.up !== false) lines.push(`link set ${ifname} up`);
     for (const a of [].concat(options.ipv4 ?? [])) lines.push(`addr add ${a} dev ${ifname}`);
     for (const a of [].concat(options.ipv6 ?? [])) lines.push(`addr add ${a} dev ${ifname} nodad`);
-    if (options.up !== false) lines.push(`link set ${ifname} up`);
     await host.ipBatch(lines);
     return ifname;
   }
@@ -310,4 +399,4 @@ class Lab {
   }
 }
 
-module.exports = { Lab, Host, Lan, LabProcess, DIST, unavailableReason };
+module.exports = { Lab, Host, Lan, LabProcess, Agent, DIST, unavailableReason };

@@ -21,6 +21,7 @@ export interface RunOptions {
 export class LabProcess {
   readonly child: ChildProcess;
   readonly stdout: string;
+  readonly output: { stdout: string; stderr: string };
   readonly lines: string[];
   readonly exited: Promise<RunResult>;
   waitFor(pattern: RegExp | string, timeoutMs?: number): Promise<string>;

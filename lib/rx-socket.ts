@@ -270,8 +270,10 @@ export class McastRxSocket extends EventEmitter {
       core.handle = new (native().RxSocket)(
         { family: family === 'ipv4' ? 4 : 6, port: this.port, maxMessageSize, receiveBufferSize, timestamps, externalLoopback, keepAlive: false },
         core.meta,
-        (data, count) => core.onBatch(data, count),
-        (err) => core.onError(err),
+        // Bound methods, not arrow functions: a closure made here would hold this constructor's
+        // context, and with it the socket, so that it could never be garbage-collected.
+        core.onBatch.bind(core),
+        core.onError.bind(core),
       );
     } catch (err) {
       throw fromNativeError(err, 'opening a multicast receiver');

@@ -71,4 +71,39 @@ describeLab('closing under load', () => {
     await settle();
     expect(openFds()).toBe(before);
   });
+
+  it('garbage collection closes sockets nobody holds (warning once), but not a receiver with a listener', async () => {
+    const r = await lab.self.node([
+      '--expose-gc',
+      '-e',
+      `const mce = require(${JSON.stringify(require('./lab/lab').DIST)}); const fs = require('node:fs');
+      // Sockets only: the runtime opens other descriptors of its own (for the warning output, say).
+      const fds = () => fs.readdirSync('/proc/self/fd').filter((fd) => { try { return fs.readlinkSync('/proc/self/fd/' + fd).startsWith('socket:'); } catch { return false; } }).length;
+      const warnings = [];
+      process.on('warning', (w) => warnings.push(w.code));
+      const before = fds();
+      (() => {
+        for (let i = 0; i < 5; i++) new mce.McastRxSocket({ groups: ['239.69.0.' + i, '239.69.1.' + i], port: 5000, iface: ${JSON.stringify(ifA)} });
+        new mce.McastTxSocket({ iface: ${JSON.stringify(ifA)} });
+        const kept = new mce.McastRxSocket({ groups: ['239.69.2.1'], port: 5001, iface: ${JSON.stringify(ifA)} });
+        kept.on('message', (m) => { console.log('kept got', m.data.toString()); kept.close(); });
+      })();
+      const opened = fds() - before;
+      setTimeout(() => { gc(); setTimeout(() => { gc(); setTimeout(async () => {
+        console.log(JSON.stringify({ opened, left: fds() - before, warnings }));
+        const tx = new mce.McastTxSocket({ iface: ${JSON.stringify(ifA)}, externalLoopback: true });
+        const rxl = new mce.McastRxSocket({ groups: ['239.69.2.1'], port: 5001, iface: ${JSON.stringify(ifA)}, externalLoopback: true });
+        rxl.close();
+        await tx.send('still here', '239.69.2.1', 5001); tx.close();
+      }, 100); }, 100); }, 100);`,
+    ]);
+    const lines = r.stdout.trim().split('\n');
+    const report = JSON.parse(lines[0] as string) as { opened: number; left: number; warnings: string[] };
+    expect(report.opened).toBe(5 * 2 + 1 + 1);
+    // Only the receiver with a listener is still open.
+    expect(report.left).toBe(1);
+    expect(report.warnings).toEqual(['MULTICAST_EXPERT_SOCKET_GC', 'MULTICAST_EXPERT_SOCKET_GC']);
+    expect(lines[1]).toBe('kept got still here');
+    expect(r.code).toBe(0);
+  });
 });

@@ -106,4 +106,31 @@ describeLab('closing under load', () => {
     expect(lines[1]).toBe('kept got still here');
     expect(r.code).toBe(0);
   });
+
+  it('a receiver nobody reads keeps a bounded queue; the kernel drops the rest, counted', async () => {
+    const g = freshGroup();
+    const port = freshPort();
+    const rx = new McastRxSocket({ groups: [g], port, iface: ifA, receiveBufferSize: 65536 });
+    const sent = await flooder.run<number>(`
+      const tx = new mce.McastTxSocket({ iface: 'eth0' });
+      const batch = [];
+      for (let i = 0; i < 50; i++) batch.push({ data: Buffer.alloc(100, 1), group: ${JSON.stringify(g)}, port: ${port} });
+      let n = 0;
+      for (let round = 0; round < 400; round++) { n += await tx.sendBatch(batch); if (round % 4 === 3) await new Promise((r) => setTimeout(r, 1)); }
+      tx.close();
+      return n;`);
+    expect(sent).toBe(20000);
+    await sleep(300);
+    const stats = rx.stats();
+    // At most the queue's limit plus one batch reached JavaScript; the kernel dropped the rest.
+    expect(stats.received).toBeGreaterThan(1000);
+    expect(stats.received).toBeLessThanOrEqual(4096 + 1024);
+    expect(stats.kernelDrops).toBeGreaterThan(0);
+    let taken = 0;
+    while ((await rx.receive({ timeout: 200 })) !== null) taken++;
+    const after = rx.stats();
+    expect(taken).toBe(after.received);
+    expect(after.received + after.kernelDrops).toBeLessThanOrEqual(sent);
+    rx.close();
+  });
 });

@@ -8,6 +8,7 @@
         "native/js_convert.cc",
         "native/interfaces_binding.cc",
         "native/os/interfaces_common.cc",
+        "native/os/mcast_membership.cc",
         "native/rx_socket.cc",
         "native/tx_socket.cc"
       ],

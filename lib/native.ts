@@ -6,21 +6,7 @@
  */
 import * as path from 'node:path';
 
-/** An interface as the native scan reports it (already the public IfaceInfo shape). */
-export interface NativeIface {
-  name: string;
-  friendlyName: string;
-  index: number;
-  linkLayerAddress: string | null;
-  ipv4: { address: string; prefixLength: number }[];
-  ipv6: { address: string; prefixLength: number; scopeId: number }[];
-  up: boolean;
-  running: boolean;
-  loopback: boolean;
-  multicast: boolean;
-  pointToPoint: boolean;
-  mtu: number | null;
-}
+import type { IfaceInfo } from './interfaces';
 
 export interface NativeRxOptions {
   family: 4 | 6;
@@ -69,7 +55,8 @@ export interface NativeTxSocket {
 }
 
 export interface NativeAddon {
-  scanInterfaces(): NativeIface[];
+  /** Already in the public IfaceInfo shape. */
+  scanInterfaces(): IfaceInfo[];
   defaultRouteInterface(family: 4 | 6): number;
   rxRecordWords: number;
   RxSocket: new (

@@ -254,33 +254,35 @@ Napi::Value RxSocket::Leave(const Napi::CallbackInfo& info) {
 }
 
 // block(groupId, ifindex, source) / unblock(...): any-source memberships only.
-Napi::Value RxSocket::Block(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
+RxSocket::SourceRequest RxSocket::ParseSourceRequest(const Napi::CallbackInfo& info) {
+  SourceRequest r;
   uint32_t groupId = ArgUint32(info, 0, "groupId");
   uint32_t ifindex = ArgUint32(info, 1, "ifindex");
-  SockAddr source = ArgAddress(info, 2, "source");
-  Endpoint* endpoint = nullptr;
-  Membership* m = closed_ ? nullptr : FindMembership(groupId, ifindex, &endpoint);
+  r.source = ArgAddress(info, 2, "source");
+  r.membership = closed_ ? nullptr : FindMembership(groupId, ifindex, &r.endpoint);
+  return r;
+}
+
+Napi::Value RxSocket::Block(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  SourceRequest r = ParseSourceRequest(info);
+  Membership* m = r.membership;
   if (m == nullptr) throw Napi::Error::New(env, "no such membership");
   if (!m->sources.empty()) throw Napi::Error::New(env, "source-specific membership");
-  if (Contains(m->blocked, source)) return env.Undefined();
-  ThrowIfFailed(env, BlockSource(endpoint->socket.get(), m->group, source, ifindex));
-  m->blocked.push_back(source);
+  if (Contains(m->blocked, r.source)) return env.Undefined();
+  ThrowIfFailed(env, BlockSource(r.endpoint->socket.get(), m->group, r.source, m->ifindex));
+  m->blocked.push_back(r.source);
   return env.Undefined();
 }
 
 Napi::Value RxSocket::Unblock(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  uint32_t groupId = ArgUint32(info, 0, "groupId");
-  uint32_t ifindex = ArgUint32(info, 1, "ifindex");
-  SockAddr source = ArgAddress(info, 2, "source");
-  Endpoint* endpoint = nullptr;
-  Membership* m = closed_ ? nullptr : FindMembership(groupId, ifindex, &endpoint);
-  if (m == nullptr || !Contains(m->blocked, source)) return env.Undefined();
-  ThrowIfFailed(env, UnblockSource(endpoint->socket.get(), m->group, source, ifindex));
+  SourceRequest r = ParseSourceRequest(info);
+  Membership* m = r.membership;
+  if (m == nullptr || !Contains(m->blocked, r.source)) return env.Undefined();
+  ThrowIfFailed(env, UnblockSource(r.endpoint->socket.get(), m->group, r.source, m->ifindex));
   auto& b = m->blocked;
-  b.erase(std::remove_if(b.begin(), b.end(), [&](const SockAddr& x) { return x.sameAddress(source); }),
-          b.end());
+  b.erase(std::remove_if(b.begin(), b.end(), [&](const SockAddr& x) { return x.sameAddress(r.source); }), b.end());
   return env.Undefined();
 }
 

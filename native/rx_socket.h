@@ -61,6 +61,14 @@ class RxSocket : public Napi::ObjectWrap<RxSocket>, public HandleOwner {
     uint64_t lastDropCount = 0;
   };
 
+  // The membership and source a block()/unblock() call names (membership null if there is none).
+  struct SourceRequest {
+    Endpoint* endpoint = nullptr;
+    Membership* membership = nullptr;
+    SockAddr source;
+  };
+  SourceRequest ParseSourceRequest(const Napi::CallbackInfo& info);
+
   Napi::Value Join(const Napi::CallbackInfo& info);
   Napi::Value Leave(const Napi::CallbackInfo& info);
   Napi::Value Block(const Napi::CallbackInfo& info);

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "mcast_sockopt.h"
+#include "sockopt_util.h"
 
 #if defined(__APPLE__) && !defined(IPV6_RECVPKTINFO)
 #error "IPV6_RECVPKTINFO is hidden: build with -D__APPLE_USE_RFC_3542 (binding.gyp does)"
@@ -25,42 +26,6 @@
 
 namespace mce {
 namespace {
-
-int IpLevel(int family) { return family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6; }
-
-template <typename T>
-SysError SetOpt(socket_t s, int level, int name, const T& value, const char* syscall) {
-  if (setsockopt(s, level, name, &value, sizeof(value)) != 0) return Fail(syscall);
-  return {};
-}
-
-group_req MakeGroupReq(const SockAddr& group, uint32_t ifindex) {
-  group_req req;
-  std::memset(&req, 0, sizeof(req));
-  req.gr_interface = ifindex;
-  std::memcpy(&req.gr_group, &group.storage, group.length);
-  return req;
-}
-
-group_source_req MakeGroupSourceReq(const SockAddr& group, const SockAddr& source, uint32_t ifindex) {
-  group_source_req req;
-  std::memset(&req, 0, sizeof(req));
-  req.gsr_interface = ifindex;
-  std::memcpy(&req.gsr_group, &group.storage, group.length);
-  std::memcpy(&req.gsr_source, &source.storage, source.length);
-  return req;
-}
-
-SysError GroupOp(socket_t s, int op, const SockAddr& group, uint32_t ifindex, const char* syscall) {
-  group_req req = MakeGroupReq(group, ifindex);
-  return SetOpt(s, IpLevel(group.family()), op, req, syscall);
-}
-
-SysError SourceOp(socket_t s, int op, const SockAddr& group, const SockAddr& source, uint32_t ifindex,
-                  const char* syscall) {
-  group_source_req req = MakeGroupSourceReq(group, source, ifindex);
-  return SetOpt(s, IpLevel(group.family()), op, req, syscall);
-}
 
 // Link-local (ffx2::) and interface-local (ffx1::) IPv6 groups are only meaningful with an interface.
 bool GroupNeedsScope(const SockAddr& group) {
@@ -210,28 +175,6 @@ RxBindPlan PlanRxBind(const SockAddr& group, uint32_t ifindex, const SockAddr* i
   if (scoped) std::snprintf(key + n, sizeof(key) - n, "%%%u", ifindex);
   plan.key = key;
   return plan;
-}
-
-SysError JoinGroup(socket_t s, const SockAddr& group, uint32_t ifindex) {
-  return GroupOp(s, MCAST_JOIN_GROUP, group, ifindex, "setsockopt(MCAST_JOIN_GROUP)");
-}
-SysError LeaveGroup(socket_t s, const SockAddr& group, uint32_t ifindex) {
-  return GroupOp(s, MCAST_LEAVE_GROUP, group, ifindex, "setsockopt(MCAST_LEAVE_GROUP)");
-}
-SysError JoinSourceGroup(socket_t s, const SockAddr& group, const SockAddr& source, uint32_t ifindex) {
-  return SourceOp(s, MCAST_JOIN_SOURCE_GROUP, group, source, ifindex,
-                  "setsockopt(MCAST_JOIN_SOURCE_GROUP)");
-}
-SysError LeaveSourceGroup(socket_t s, const SockAddr& group, const SockAddr& source, uint32_t ifindex) {
-  return SourceOp(s, MCAST_LEAVE_SOURCE_GROUP, group, source, ifindex,
-                  "setsockopt(MCAST_LEAVE_SOURCE_GROUP)");
-}
-SysError BlockSource(socket_t s, const SockAddr& group, const SockAddr& source, uint32_t ifindex) {
-  return SourceOp(s, MCAST_BLOCK_SOURCE, group, source, ifindex, "setsockopt(MCAST_BLOCK_SOURCE)");
-}
-SysError UnblockSource(socket_t s, const SockAddr& group, const SockAddr& source, uint32_t ifindex) {
-  return SourceOp(s, MCAST_UNBLOCK_SOURCE, group, source, ifindex,
-                  "setsockopt(MCAST_UNBLOCK_SOURCE)");
 }
 
 bool ReadKernelDrops(socket_t s, uint64_t& drops) {

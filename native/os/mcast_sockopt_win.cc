@@ -11,38 +11,12 @@
 // - Membership options are the RFC 3678 ones (MCAST_JOIN_GROUP etc.), by index, for both families
 //   (Windows Vista and later); option values are DWORDs.
 #include "mcast_sockopt.h"
+#include "sockopt_util.h"
 
 #include <cstdio>
 
 namespace mce {
 namespace {
-
-int IpLevel(int family) { return family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6; }
-
-template <typename T>
-SysError SetOpt(socket_t s, int level, int name, const T& value, const char* syscall) {
-  if (setsockopt(s, level, name, reinterpret_cast<const char*>(&value), static_cast<int>(sizeof(value))) != 0)
-    return Fail(syscall);
-  return {};
-}
-
-SysError GroupOp(socket_t s, int op, const SockAddr& group, uint32_t ifindex, const char* syscall) {
-  GROUP_REQ req;
-  std::memset(&req, 0, sizeof(req));
-  req.gr_interface = ifindex;
-  std::memcpy(&req.gr_group, &group.storage, static_cast<size_t>(group.length));
-  return SetOpt(s, IpLevel(group.family()), op, req, syscall);
-}
-
-SysError SourceOp(socket_t s, int op, const SockAddr& group, const SockAddr& source, uint32_t ifindex,
-                  const char* syscall) {
-  GROUP_SOURCE_REQ req;
-  std::memset(&req, 0, sizeof(req));
-  req.gsr_interface = ifindex;
-  std::memcpy(&req.gsr_group, &group.storage, static_cast<size_t>(group.length));
-  std::memcpy(&req.gsr_source, &source.storage, static_cast<size_t>(source.length));
-  return SetOpt(s, IpLevel(group.family()), op, req, syscall);
-}
 
 SysError SetReceiveLoop(socket_t s, int family, bool on) {
   DWORD value = on ? TRUE : FALSE;
@@ -148,28 +122,6 @@ RxBindPlan PlanRxBind(const SockAddr& group, uint32_t ifindex, const SockAddr* i
   std::snprintf(key, sizeof(key), "if%u", static_cast<unsigned>(ifindex));
   plan.key = key;
   return plan;
-}
-
-SysError JoinGroup(socket_t s, const SockAddr& group, uint32_t ifindex) {
-  return GroupOp(s, MCAST_JOIN_GROUP, group, ifindex, "setsockopt(MCAST_JOIN_GROUP)");
-}
-SysError LeaveGroup(socket_t s, const SockAddr& group, uint32_t ifindex) {
-  return GroupOp(s, MCAST_LEAVE_GROUP, group, ifindex, "setsockopt(MCAST_LEAVE_GROUP)");
-}
-SysError JoinSourceGroup(socket_t s, const SockAddr& group, const SockAddr& source, uint32_t ifindex) {
-  return SourceOp(s, MCAST_JOIN_SOURCE_GROUP, group, source, ifindex,
-                  "setsockopt(MCAST_JOIN_SOURCE_GROUP)");
-}
-SysError LeaveSourceGroup(socket_t s, const SockAddr& group, const SockAddr& source, uint32_t ifindex) {
-  return SourceOp(s, MCAST_LEAVE_SOURCE_GROUP, group, source, ifindex,
-                  "setsockopt(MCAST_LEAVE_SOURCE_GROUP)");
-}
-SysError BlockSource(socket_t s, const SockAddr& group, const SockAddr& source, uint32_t ifindex) {
-  return SourceOp(s, MCAST_BLOCK_SOURCE, group, source, ifindex, "setsockopt(MCAST_BLOCK_SOURCE)");
-}
-SysError UnblockSource(socket_t s, const SockAddr& group, const SockAddr& source, uint32_t ifindex) {
-  return SourceOp(s, MCAST_UNBLOCK_SOURCE, group, source, ifindex,
-                  "setsockopt(MCAST_UNBLOCK_SOURCE)");
 }
 
 bool ReadKernelDrops(socket_t s, uint64_t& drops) {

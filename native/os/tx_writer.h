@@ -20,4 +20,16 @@ SysError SendDatagram(socket_t s, const TxDatagram& d, bool& wouldBlock);
 // socket buffer; an error is for datagram number `sent`.
 SysError SendDatagrams(socket_t s, const std::vector<TxDatagram>& ds, size_t& sent);
 
+// SendDatagrams for OSes without a batch send: one SendDatagram per datagram.
+inline SysError SendEachDatagram(socket_t s, const std::vector<TxDatagram>& ds, size_t& sent) {
+  sent = 0;
+  for (const TxDatagram& d : ds) {
+    bool wouldBlock = false;
+    if (auto e = SendDatagram(s, d, wouldBlock)) return e;
+    if (wouldBlock) return {};
+    sent++;
+  }
+  return {};
+}
+
 }  // namespace mce

@@ -18,14 +18,7 @@ SysError SendDatagram(socket_t s, const TxDatagram& d, bool& wouldBlock) {
 }
 
 SysError SendDatagrams(socket_t s, const std::vector<TxDatagram>& ds, size_t& sent) {
-  sent = 0;
-  for (const TxDatagram& d : ds) {
-    bool wouldBlock = false;
-    if (auto e = SendDatagram(s, d, wouldBlock)) return e;
-    if (wouldBlock) return {};
-    sent++;
-  }
-  return {};
+  return SendEachDatagram(s, ds, sent);
 }
 
 }  // namespace mce

@@ -217,7 +217,9 @@ class InterfaceMonitor {
   }
 
   #rescan(): void {
-    if (this.#handle === null || this.#subscribers.size === 0) return;
+    // Also without subscribers (the handle lingers for a loop turn after the last one left): someone
+    // who subscribes again then starts from the present.
+    if (this.#handle === null) return;
     let next: Map<number, IfaceInfo>;
     try {
       next = scanByIndex();

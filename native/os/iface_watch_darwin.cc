@@ -73,7 +73,7 @@ SysError IfaceWatch::Drain(bool& changed) {
     size_t total = static_cast<size_t>(n);
     constexpr size_t kHeader = offsetof(rt_msghdr, rtm_type) + sizeof(rt_msghdr::rtm_type);
     while (offset + kHeader <= total) {
-      rt_msghdr header;
+      rt_msghdr header{};
       std::memcpy(&header, impl_->buffer.data() + offset, kHeader);
       if (header.rtm_version == RTM_VERSION && IsIfaceMessage(header.rtm_type)) changed = true;
       if (header.rtm_msglen == 0) break;

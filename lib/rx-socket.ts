@@ -12,7 +12,7 @@ import { warnClosedByGc } from './gc-warning';
 import { type IfaceInfo, type IfaceSpecifier, findInterfaces, preferredAddress, resolveOneIface, scanInterfaces } from './interfaces';
 import { type NativeRxSocket, RxFlags, RxRecord, native } from './native';
 import { checkArray, checkBoolean, checkGroups, checkInteger, checkOptions, checkPort, checkTimeout, familyOfSpecifier } from './options';
-import { type IfaceChange, type IfaceChangeType, followInterfaces, isIfaceUp } from './watch';
+import { type IfaceChange, type IfaceChangeType, followInterfaces, isIfaceUp, reportListenerError } from './watch';
 
 /** Options of {@link McastRxSocket}. */
 export interface McastRxSocketOptions {
@@ -557,7 +557,16 @@ export class McastRxSocket extends EventEmitter {
     }
     // Still listed in #ifaces (so that join() records new groups for it), but no longer in `ifaces`.
     this.#lost.set(iface.index, iface);
-    this.emit('iface-lost', iface, why);
+    this.#announce('iface-lost', iface, why);
+  }
+
+  /** Emits an interface event; a listener that throws does not stop the socket from following the rest of the changes. */
+  #announce(event: 'iface-lost' | 'iface-joined', iface: IfaceInfo, why: IfaceChangeType): void {
+    try {
+      this.emit(event, iface, why);
+    } catch (err) {
+      reportListenerError(err);
+    }
   }
 
   /** Why an interface can be joined now: the change of this batch that concerns it. */
@@ -613,7 +622,7 @@ export class McastRxSocket extends EventEmitter {
     this.#ifaces.delete(oldIndex);
     this.#ifaces.set(iface.index, iface);
     this.#core.ifaceNames.set(iface.index, iface.name);
-    this.emit('iface-joined', iface, McastRxSocket.#joinReason(iface, changes));
+    this.#announce('iface-joined', iface, McastRxSocket.#joinReason(iface, changes));
   }
 
   /** A socket on all interfaces joins every group on a new one, with the sources and blocks it has elsewhere. */
@@ -627,7 +636,7 @@ export class McastRxSocket extends EventEmitter {
     for (const [group, m] of plan) (this.#memberships.get(group) as Map<number, Membership>).set(iface.index, m);
     this.#ifaces.set(iface.index, iface);
     this.#core.ifaceNames.set(iface.index, iface.name);
-    this.emit('iface-joined', iface, McastRxSocket.#joinReason(iface, changes));
+    this.#announce('iface-joined', iface, McastRxSocket.#joinReason(iface, changes));
   }
 
   // ---- Delivery ------------------------------------------------------------------------------------

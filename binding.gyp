@@ -6,6 +6,7 @@
         "native/addon.cc",
         "native/errors.cc",
         "native/js_convert.cc",
+        "native/iface_watcher.cc",
         "native/interfaces_binding.cc",
         "native/os/interfaces_common.cc",
         "native/os/mcast_membership.cc",
@@ -29,7 +30,8 @@
             "native/os/default_route_linux.cc",
             "native/os/mcast_sockopt_posix.cc",
             "native/os/rx_reader_linux.cc",
-            "native/os/tx_writer_posix.cc"
+            "native/os/tx_writer_posix.cc",
+            "native/os/iface_watch_linux.cc"
           ]
         }],
         ["OS=='mac'", {
@@ -38,7 +40,8 @@
             "native/os/default_route_darwin.cc",
             "native/os/mcast_sockopt_posix.cc",
             "native/os/rx_reader_darwin.cc",
-            "native/os/tx_writer_posix.cc"
+            "native/os/tx_writer_posix.cc",
+            "native/os/iface_watch_darwin.cc"
           ],
           "defines": ["__APPLE_USE_RFC_3542"],
           "xcode_settings": {
@@ -53,7 +56,8 @@
             "native/os/default_route_win.cc",
             "native/os/mcast_sockopt_win.cc",
             "native/os/rx_reader_win.cc",
-            "native/os/tx_writer_win.cc"
+            "native/os/tx_writer_win.cc",
+            "native/os/iface_watch_win.cc"
           ],
           "defines": ["NOMINMAX"],
           "libraries": ["-lws2_32", "-liphlpapi"],

@@ -16,17 +16,22 @@ export {
   isMulticastIp,
   scanInterfaces,
   validateMcastIp,
+  watchInterfaces,
 } from './index.js';
 export type {
   ErrorCode,
   Family,
   IfaceAddress,
+  IfaceChange,
+  IfaceChangeType,
   IfaceInfo,
   IfaceSpecifier,
+  IfaceWatcher,
   McastBatchMessage,
   McastMessage,
   McastRxSocketOptions,
   McastRxStats,
   McastTxSocketOptions,
   ReceiveOptions,
+  WatchInterfacesOptions,
 } from './index.js';

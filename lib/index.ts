@@ -18,3 +18,4 @@ export {
 } from './interfaces';
 export { type McastBatchMessage, McastTxSocket, type McastTxSocketOptions } from './tx-socket';
 export { type McastMessage, McastRxSocket, type McastRxSocketOptions, type McastRxStats, type ReceiveOptions } from './rx-socket';
+export { type IfaceChange, type IfaceChangeType, type IfaceWatcher, type WatchInterfacesOptions, watchInterfaces } from './watch';

@@ -50,7 +50,14 @@ export interface NativeTxSocket {
   send(destination: number, data: Uint8Array): boolean;
   sendBatch(destinations: Uint32Array, datas: Uint8Array[], start: number): number;
   waitWritable(callback: (err: Error | null) => void): void;
+  /** Sends out of another interface from now on (the same name came back, or its address changed). */
+  retarget(ifindex: number, ifaceAddress: string | null, ifaceIsLoopback: boolean): void;
   address(): [string, number];
+  close(): void;
+}
+
+/** Calls back (with null) when interfaces or addresses may have changed; with an error when the OS source failed and stopped. */
+export interface NativeIfaceWatcher {
   close(): void;
 }
 
@@ -66,6 +73,7 @@ export interface NativeAddon {
     onError: (err: Error) => void,
   ) => NativeRxSocket;
   TxSocket: new (options: NativeTxOptions) => NativeTxSocket;
+  IfaceWatcher: new (onChange: (err: Error | null) => void) => NativeIfaceWatcher;
 }
 
 /** Word offsets in a receive metadata record; the native side (rx_socket.h) writes this layout. */

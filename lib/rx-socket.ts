@@ -12,6 +12,7 @@ import { warnClosedByGc } from './gc-warning';
 import { type IfaceInfo, type IfaceSpecifier, findInterfaces, preferredAddress, resolveOneIface, scanInterfaces } from './interfaces';
 import { type NativeRxSocket, RxFlags, RxRecord, native } from './native';
 import { checkArray, checkBoolean, checkGroups, checkInteger, checkOptions, checkPort, checkTimeout, familyOfSpecifier } from './options';
+import { type IfaceChange, type IfaceChangeType, followInterfaces, isIfaceUp, reportListenerError } from './watch';
 
 /** Options of {@link McastRxSocket}. */
 export interface McastRxSocketOptions {
@@ -37,6 +38,13 @@ export interface McastRxSocketOptions {
   maxMessageSize?: number;
   /** Kernel receive timestamps in McastMessage.timestamp. */
   timestamps?: boolean;
+  /**
+   * Default true: when an interface the socket listens on goes away (down, removed, or without an
+   * address of the family) and comes back (up again, or a new interface of the same name), join the
+   * groups there again; a socket on all interfaces also joins new ones. 'iface-lost' and
+   * 'iface-joined' tell. False: keep the interfaces as opened, and only emit 'iface-lost'.
+   */
+  rejoin?: boolean;
 }
 
 /** One received datagram. */
@@ -75,7 +83,7 @@ export interface ReceiveOptions {
   signal?: AbortSignal;
 }
 
-const kRxOptions = ['groups', 'port', 'family', 'iface', 'ifaces', 'sources', 'externalLoopback', 'timeout', 'receiveBufferSize', 'maxMessageSize', 'timestamps'] as const;
+const kRxOptions = ['groups', 'port', 'family', 'iface', 'ifaces', 'sources', 'externalLoopback', 'timeout', 'receiveBufferSize', 'maxMessageSize', 'timestamps', 'rejoin'] as const;
 /** Records of metadata the native side can fill before handing a batch over. */
 const kMetaRecords = 1024;
 /** Datagrams kept for receive() before the socket stops reading and the kernel drops. */
@@ -121,6 +129,8 @@ class RxCore {
   readonly waiters: Waiter[] = [];
   paused = false;
   closed = false;
+  /** Stops following interface changes. */
+  unfollow: (() => void) | null = null;
 
   constructor(owner: McastRxSocket, readonly family: Family, readonly port: number) {
     this.weakOwner = new WeakRef(owner);
@@ -209,6 +219,7 @@ class RxCore {
 const registry = new FinalizationRegistry<RxCore>((core) => {
   if (core.closed) return;
   core.closed = true;
+  core.unfollow?.();
   core.handle.close();
   warnClosedByGc('McastRxSocket');
 });
@@ -219,7 +230,9 @@ const registry = new FinalizationRegistry<RxCore>((core) => {
  * nothing else reaches it: no unicast, no other group, no other interface, no disallowed source.
  *
  * Read datagrams with `receive()`, `for await`, the 'message' event, or the 'batch' event (an array
- * per event-loop turn: the fastest). Events: 'message', 'batch', 'error', 'close'.
+ * per event-loop turn: the fastest). Events: 'message', 'batch', 'error', 'close', and
+ * 'iface-lost' / 'iface-joined' `(iface: IfaceInfo, why: IfaceChangeType)` when an interface goes
+ * away and when the socket joins its groups on one (again); see the `rejoin` option.
  *
  * ```ts
  * const rx = new McastRxSocket({ groups: ['239.1.2.3', '239.1.2.4'], port: 12345 });
@@ -236,6 +249,11 @@ export class McastRxSocket extends EventEmitter {
   readonly #groupIds = new Map<string, number>();
   readonly #memberships = new Map<string, Map<number, Membership>>();
   readonly #defaultSources: string[];
+  /** Interfaces (by index, as last seen) that went away; with `rejoin`, their memberships were left and wait here. */
+  readonly #lost = new Map<number, IfaceInfo>();
+  readonly #rejoin: boolean;
+  /** Opened without iface/ifaces: new interfaces are joined too. */
+  readonly #allIfaces: boolean;
   #timeout: number | undefined;
   #consumers = 0;
 
@@ -260,6 +278,8 @@ export class McastRxSocket extends EventEmitter {
     const receiveBufferSize = o.receiveBufferSize === undefined ? 0 : checkInteger(o.receiveBufferSize, 'receiveBufferSize', 1, 0x7fffffff);
     const maxMessageSize = o.maxMessageSize === undefined ? 65535 : checkInteger(o.maxMessageSize, 'maxMessageSize', 1, 65535);
     const timestamps = checkBoolean(o.timestamps, 'timestamps', false);
+    this.#rejoin = checkBoolean(o.rejoin, 'rejoin', true);
+    this.#allIfaces = ifaceSpecs.length === 0;
 
     const ifaces = ifaceSpecs.length > 0 ? this.#resolveIfaces(ifaceSpecs, 'ifaces') : this.#defaultIfaces();
 
@@ -286,6 +306,11 @@ export class McastRxSocket extends EventEmitter {
       throw err;
     }
     registry.register(this, core, core);
+    // The subscriber holds the core, never the socket, so an unused socket can still be collected.
+    core.unfollow = followInterfaces((changes, current) => {
+      const owner = core.owner();
+      if (owner !== undefined && !core.closed) owner.#followIfaces(changes, current);
+    });
     this.on('newListener', (event: string | symbol) => {
       if (event === 'message' || event === 'batch') this.#consumerDelta(1);
     });
@@ -301,9 +326,9 @@ export class McastRxSocket extends EventEmitter {
     return [...this.#memberships.keys()];
   }
 
-  /** The interfaces this socket listens on. */
+  /** The interfaces this socket listens on (with `rejoin`, not those that went away and wait to come back). */
   get ifaces(): IfaceInfo[] {
-    return [...this.#ifaces.values()];
+    return [...this.#ifaces.values()].filter((i) => !this.#isLeft(i.index));
   }
 
   /** Default timeout of receive(), in ms (undefined: wait forever; 0: do not wait). */
@@ -372,6 +397,8 @@ export class McastRxSocket extends EventEmitter {
   #joinOn(group: ParsedIp, ifaces: IfaceInfo[], sources: string[]): void {
     let perIface = this.#memberships.get(group.address);
     for (const iface of ifaces) {
+      // On an interface that went away the membership is only recorded, to be joined when it is back.
+      const left = this.#isLeft(iface.index);
       const existing = perIface?.get(iface.index);
       if (existing !== undefined) {
         if (sources.length === 0) continue;
@@ -379,15 +406,17 @@ export class McastRxSocket extends EventEmitter {
           fail(ErrorCodes.SOURCE_NOT_ALLOWED, `${group.address} is joined for any source on ${iface.name}`, 'leave the group first to rejoin it source-specific');
         const added = sources.filter((s) => !existing.sources?.has(s));
         if (added.length === 0) continue;
-        this.#native(() => this.#core.handle.join(this.#groupId(group.address), group.address, iface.index, null, added), `joining ${group.address} from ${added.join(', ')} on ${iface.name}`);
+        if (!left)
+          this.#native(() => this.#core.handle.join(this.#groupId(group.address), group.address, iface.index, null, added), `joining ${group.address} from ${added.join(', ')} on ${iface.name}`);
         for (const s of added) existing.sources.add(s);
         continue;
       }
       const address = preferredAddress(iface, this.family);
-      this.#native(
-        () => this.#core.handle.join(this.#groupId(group.address), group.address, iface.index, address?.address ?? null, sources),
-        `joining ${group.address} on ${iface.name}`,
-      );
+      if (!left)
+        this.#native(
+          () => this.#core.handle.join(this.#groupId(group.address), group.address, iface.index, address?.address ?? null, sources),
+          `joining ${group.address} on ${iface.name}`,
+        );
       if (perIface === undefined) {
         perIface = new Map();
         this.#memberships.set(group.address, perIface);
@@ -424,7 +453,10 @@ export class McastRxSocket extends EventEmitter {
     const o = checkOptions<{ ifaces?: IfaceSpecifier[]; sources?: string[] }>(options, ['ifaces', 'sources'], 'join options');
     const g = parseGroup(group, this.family);
     const sources = o.sources === undefined ? this.#defaultSources : this.#checkSources(o.sources, 'sources');
-    const ifaces = o.ifaces === undefined ? this.ifaces : this.#resolveIfaces(checkArray(o.ifaces, 'ifaces'), 'ifaces');
+    // With rejoin, interfaces that went away get the group recorded, to join it when they are back;
+    // without, they are passed over.
+    const ifaces =
+      o.ifaces === undefined ? [...this.#ifaces.values()].filter((i) => this.#rejoin || !this.#lost.has(i.index)) : this.#resolveIfaces(checkArray(o.ifaces, 'ifaces'), 'ifaces');
     if (ifaces.length === 0) fail(ErrorCodes.NO_IFACES, `no interface to join ${g.address} on`, 'pass options.ifaces');
     this.#joinOn(g, ifaces, sources);
   }
@@ -440,7 +472,7 @@ export class McastRxSocket extends EventEmitter {
     const id = this.#groupId(g.address);
     for (const index of indexes) {
       if (!perIface.has(index)) continue;
-      this.#native(() => this.#core.handle.leave(id, index), `leaving ${g.address}`);
+      if (!this.#isLeft(index)) this.#native(() => this.#core.handle.leave(id, index), `leaving ${g.address}`);
       perIface.delete(index);
     }
     if (perIface.size === 0) this.#memberships.delete(g.address);
@@ -461,15 +493,157 @@ export class McastRxSocket extends EventEmitter {
   /** Stops receiving `source`'s datagrams to the any-source `group` (on every interface it is joined on). */
   blockSource(group: string, source: string): void {
     const m = this.#anySourceMemberships(group, source, 'block a source');
-    for (const index of m.indexes) this.#native(() => this.#core.handle.block(m.id, index, m.source), `blocking ${m.source}`);
+    for (const index of m.indexes) if (!this.#isLeft(index)) this.#native(() => this.#core.handle.block(m.id, index, m.source), `blocking ${m.source}`);
     for (const member of m.members) member.blocked.add(m.source);
   }
 
   /** Undoes blockSource(). */
   unblockSource(group: string, source: string): void {
     const m = this.#anySourceMemberships(group, source, 'unblock a source');
-    for (const index of m.indexes) this.#native(() => this.#core.handle.unblock(m.id, index, m.source), `unblocking ${m.source}`);
+    for (const index of m.indexes) if (!this.#isLeft(index)) this.#native(() => this.#core.handle.unblock(m.id, index, m.source), `unblocking ${m.source}`);
     for (const member of m.members) member.blocked.delete(m.source);
+  }
+
+  // ---- Interfaces that change ----------------------------------------------------------------------
+
+  /** The socket's memberships on this interface were left because it went away (rejoin mode). */
+  #isLeft(index: number): boolean {
+    return this.#rejoin && this.#lost.has(index);
+  }
+
+  /** Can carry this socket's datagrams: up, with its link, and with an address of the family. */
+  #usable(iface: IfaceInfo): boolean {
+    return isIfaceUp(iface) && preferredAddress(iface, this.family) !== undefined;
+  }
+
+  /** Called by the interface monitor with each batch of changes and the scan they came from. */
+  #followIfaces(changes: IfaceChange[], current: ReadonlyMap<number, IfaceInfo>): void {
+    // Interfaces that went away, judged against the state this socket last saw of each.
+    for (const [index, seen] of [...this.#ifaces]) {
+      if (this.#lost.has(index)) continue;
+      const now = current.get(index);
+      if (now === undefined || now.name !== seen.name) this.#loseIface(seen, 'removed');
+      else if (this.#usable(seen) && !this.#usable(now)) this.#loseIface(now, isIfaceUp(now) ? 'address-removed' : 'down');
+      else this.#ifaces.set(index, now);
+      if (this.#core.closed) return;
+    }
+    for (const [index, seen] of [...this.#lost]) {
+      if (!this.#rejoin) {
+        // Kept as opened: forget the loss once the same interface is usable again (the kernel kept
+        // the memberships), so that the next loss is reported too.
+        const now = current.get(index);
+        if (now !== undefined && now.name === seen.name && this.#usable(now)) {
+          this.#lost.delete(index);
+          this.#ifaces.set(index, now);
+        }
+        continue;
+      }
+      const back = [...current.values()].find((i) => i.name === seen.name);
+      if (back !== undefined && this.#usable(back)) this.#rejoinIface(index, back, changes);
+      if (this.#core.closed) return;
+    }
+    if (!this.#rejoin || !this.#allIfaces) return;
+    for (const iface of current.values()) {
+      if (this.#ifaces.has(iface.index) || iface.loopback || !iface.multicast || !this.#usable(iface)) continue;
+      if ([...this.#lost.values()].some((l) => l.name === iface.name)) continue;
+      this.#joinNewIface(iface, changes);
+      if (this.#core.closed) return;
+    }
+  }
+
+  #loseIface(iface: IfaceInfo, why: IfaceChangeType): void {
+    if (this.#rejoin) {
+      for (const [group, perIface] of this.#memberships) {
+        if (!perIface.has(iface.index)) continue;
+        try {
+          this.#core.handle.leave(this.#groupId(group), iface.index);
+        } catch {
+          // Whatever the OS says, the membership is of no use any more; the socket holds it until it closes.
+        }
+      }
+    }
+    // Still listed in #ifaces (so that join() records new groups for it), but no longer in `ifaces`.
+    this.#lost.set(iface.index, iface);
+    this.#announce('iface-lost', iface, why);
+  }
+
+  /** Emits an interface event; a listener that throws does not stop the socket from following the rest of the changes. */
+  #announce(event: 'iface-lost' | 'iface-joined', iface: IfaceInfo, why: IfaceChangeType): void {
+    try {
+      this.emit(event, iface, why);
+    } catch (err) {
+      reportListenerError(err);
+    }
+  }
+
+  /** Why an interface can be joined now: the change of this batch that concerns it. */
+  static #joinReason(iface: IfaceInfo, changes: IfaceChange[]): IfaceChangeType {
+    for (const type of ['added', 'up', 'address-added'] as const) if (changes.some((c) => c.type === type && c.iface.index === iface.index)) return type;
+    return 'up';
+  }
+
+  /** Joins `plan` (group → membership) on `iface`, all or nothing; reports a failure and returns false. */
+  #joinAll(iface: IfaceInfo, plan: [string, Membership][]): boolean {
+    const address = preferredAddress(iface, this.family)?.address ?? null;
+    const done: string[] = [];
+    let step = '';
+    try {
+      for (const [group, m] of plan) {
+        step = `joining ${group} on ${iface.name}`;
+        const id = this.#groupId(group);
+        this.#core.handle.join(id, group, iface.index, address, m.sources === null ? [] : [...m.sources]);
+        done.push(group);
+        for (const source of m.blocked) {
+          step = `blocking ${source} on ${group} on ${iface.name}`;
+          this.#core.handle.block(id, iface.index, source);
+        }
+      }
+      return true;
+    } catch (err) {
+      for (const group of done) {
+        try {
+          this.#core.handle.leave(this.#groupId(group), iface.index);
+        } catch {
+          // Closing the socket drops it at the latest.
+        }
+      }
+      this.fail(fromNativeError(err, step));
+      return false;
+    }
+  }
+
+  #rejoinIface(oldIndex: number, iface: IfaceInfo, changes: IfaceChange[]): void {
+    const plan: [string, Membership][] = [];
+    for (const [group, perIface] of this.#memberships) {
+      const m = perIface.get(oldIndex);
+      if (m !== undefined) plan.push([group, m]);
+    }
+    // A failure leaves the interface lost; the next change tries again.
+    if (!this.#joinAll(iface, plan)) return;
+    for (const [group, m] of plan) {
+      const perIface = this.#memberships.get(group) as Map<number, Membership>;
+      perIface.delete(oldIndex);
+      perIface.set(iface.index, m);
+    }
+    this.#lost.delete(oldIndex);
+    this.#ifaces.delete(oldIndex);
+    this.#ifaces.set(iface.index, iface);
+    this.#core.ifaceNames.set(iface.index, iface.name);
+    this.#announce('iface-joined', iface, McastRxSocket.#joinReason(iface, changes));
+  }
+
+  /** A socket on all interfaces joins every group on a new one, with the sources and blocks it has elsewhere. */
+  #joinNewIface(iface: IfaceInfo, changes: IfaceChange[]): void {
+    const plan: [string, Membership][] = [];
+    for (const [group, perIface] of this.#memberships) {
+      const model = perIface.values().next().value as Membership;
+      plan.push([group, { sources: model.sources === null ? null : new Set(model.sources), blocked: new Set(model.blocked) }]);
+    }
+    if (!this.#joinAll(iface, plan)) return;
+    for (const [group, m] of plan) (this.#memberships.get(group) as Map<number, Membership>).set(iface.index, m);
+    this.#ifaces.set(iface.index, iface);
+    this.#core.ifaceNames.set(iface.index, iface.name);
+    this.#announce('iface-joined', iface, McastRxSocket.#joinReason(iface, changes));
   }
 
   // ---- Delivery ------------------------------------------------------------------------------------
@@ -605,6 +779,8 @@ export class McastRxSocket extends EventEmitter {
     if (core.closed) return;
     core.closed = true;
     registry.unregister(core);
+    core.unfollow?.();
+    core.unfollow = null;
     core.handle.close();
     core.queue.length = 0;
     for (const waiter of core.waiters.splice(0)) this.#settle(waiter, null);

@@ -4,10 +4,11 @@
  */
 import { type Family, type ParsedIp, describe, parseGroup, parseIp } from './addresses';
 import { ErrorCodes, MulticastExpertError, fail, fromNativeError } from './errors';
-import { type IfaceInfo, type IfaceSpecifier, getDefaultGatewayIface, preferredAddress, resolveOneIface } from './interfaces';
+import { type IfaceInfo, type IfaceSpecifier, getDefaultGatewayIface, preferredAddress, resolveOneIface, scanInterfaces } from './interfaces';
 import { type NativeTxSocket, native } from './native';
 import { checkBoolean, checkGroups, checkInteger, checkOptions, checkPort, familyOfSpecifier } from './options';
 import { warnClosedByGc } from './gc-warning';
+import { followInterfaces, isIfaceUp } from './watch';
 
 /** Options of {@link McastTxSocket}. */
 export interface McastTxSocketOptions {
@@ -44,8 +45,159 @@ interface SendJob {
   what: string;
 }
 
-const registry = new FinalizationRegistry<NativeTxSocket>((handle) => {
-  handle.close();
+/** OS error codes that can mean "the interface is gone, down, or lost its address". */
+const kIfaceErrors = new Set(['ENODEV', 'ENXIO', 'ENETDOWN', 'ENETUNREACH', 'EADDRNOTAVAIL', 'EHOSTUNREACH']);
+
+/**
+ * The interface a sender sends out of, followed as it changes: by name, since a removed interface
+ * that comes back (a USB adapter plugged in again, a VPN reconnecting) does so under a new index. It
+ * holds the native socket but never the McastTxSocket, so that an unused socket can still be
+ * garbage-collected (and then closed).
+ */
+class TxTarget {
+  /** The interface as last seen. */
+  iface: IfaceInfo;
+  /** No interface of this name exists (or none that can be sent from): sends are refused. */
+  gone = false;
+  /** Counts re-targets, so that a send can tell that a rescan moved the socket. */
+  generation = 0;
+  unfollow: (() => void) | null = null;
+  closed = false;
+  /** The IPv4 address given with IP_MULTICAST_IF (Linux sends from it, and refuses once it is gone). */
+  #targetAddress: string | null;
+  /** A rescan on a send error at most once per loop turn. */
+  #refreshedThisTurn = false;
+
+  constructor(
+    readonly handle: NativeTxSocket,
+    iface: IfaceInfo,
+    readonly family: Family,
+    /** Set when the socket is bound to one address of the interface (iface given as an address). */
+    readonly bindAddress: string | null,
+    targetAddress: string | null,
+  ) {
+    this.iface = iface;
+    this.#targetAddress = targetAddress;
+  }
+
+  /** Brings the socket in line with `current` (a scan by index). */
+  follow(current: ReadonlyMap<number, IfaceInfo> | Iterable<IfaceInfo>): void {
+    if (this.closed) return;
+    const list = current instanceof Map ? [...(current as ReadonlyMap<number, IfaceInfo>).values()] : [...(current as Iterable<IfaceInfo>)];
+    const name = this.iface.name;
+    const same = list.find((i) => i.index === this.iface.index && i.name === name);
+    if (same !== undefined) {
+      this.iface = same;
+      this.gone = false;
+      // Still there: only a new IPv4 address needs telling the OS.
+      const address = this.#sourceAddress(same);
+      if (this.family === 'ipv4' && address !== undefined && address !== this.#targetAddress) this.#retarget(same, address);
+      return;
+    }
+    const back = list.find((i) => i.name === name);
+    if (back === undefined) {
+      this.gone = true;
+      return;
+    }
+    const address = this.#sourceAddress(back);
+    if (address === undefined) {
+      // Back, but with nothing to send from yet: wait for its address.
+      this.gone = true;
+      return;
+    }
+    this.#retarget(back, address);
+  }
+
+  /** The address to name with IP_MULTICAST_IF on `iface`, or undefined when it cannot be sent from. */
+  #sourceAddress(iface: IfaceInfo): string | undefined {
+    if (this.bindAddress !== null) {
+      // Bound to one address: only that address on the interface will do. An IPv6 link-local
+      // address ties the socket to the old index for good.
+      const list = this.family === 'ipv4' ? iface.ipv4 : iface.ipv6;
+      const found = list.find((a) => a.address === this.bindAddress && !a.scopeId);
+      return found?.address;
+    }
+    return preferredAddress(iface, this.family)?.address;
+  }
+
+  #retarget(iface: IfaceInfo, address: string): void {
+    try {
+      this.handle.retarget(iface.index, this.family === 'ipv4' ? address : null, iface.loopback);
+    } catch {
+      // The interface went again under our feet, or the OS refused: stay as we are; the next
+      // change tries again.
+      this.gone = this.iface.index !== iface.index;
+      return;
+    }
+    this.iface = iface;
+    this.gone = false;
+    this.#targetAddress = this.family === 'ipv4' ? address : null;
+    this.generation++;
+  }
+
+  /** Rescans now (at most once per loop turn): for a send that failed or was refused before the monitor caught up. */
+  refresh(): void {
+    if (this.#refreshedThisTurn) return;
+    this.#refreshedThisTurn = true;
+    setImmediate(() => {
+      this.#refreshedThisTurn = false;
+    }).unref();
+    try {
+      this.follow(scanInterfaces());
+    } catch {
+      // Without a scan we know no better than before.
+    }
+  }
+
+  /** The error for a send that failed with `err` (or was refused, when `err` is null), naming the interface when it is the cause. */
+  sendError(err: unknown, what: string): MulticastExpertError {
+    if (err instanceof MulticastExpertError) return err;
+    const native = err === null ? null : fromNativeError(err, what);
+    if (native !== null && !kIfaceErrors.has(native.code)) return native;
+    this.refresh();
+    const iface = this.iface;
+    const who = `interface ${iface.name} (index ${iface.index})`;
+    let state: string;
+    let hint: string;
+    if (this.gone) {
+      state = 'is gone';
+      hint = `sending resumes by itself once an interface named ${iface.name} is back with an ${this.family} address${this.bindAddress === null ? '' : ` (${this.bindAddress})`}; nothing is sent out of another interface meanwhile`;
+    } else if (!isIfaceUp(iface)) {
+      state = 'is down';
+      hint = `sending resumes by itself once ${iface.name} is up again`;
+    } else if (this.#sourceAddress(iface) === undefined) {
+      state = `has no ${this.family} address`;
+      hint = `sending resumes by itself once ${iface.name} has an ${this.family} address again`;
+    } else {
+      if (native !== null) return native;
+      state = 'has changed';
+      hint = 'send again';
+    }
+    if (native === null) {
+      // Refused here, before the OS: the code the OS gives for a removed interface.
+      return new MulticastExpertError('ENODEV', `${what}: ${who} ${state}`, { syscall: 'sendto', hint });
+    }
+    const detail = native.syscall !== undefined ? ` (${native.syscall} ${native.code})` : ` (${native.code})`;
+    return new MulticastExpertError(native.code, `${what}: ${who} ${state}${detail}`, {
+      ...(native.errno !== undefined ? { errno: native.errno } : {}),
+      ...(native.syscall !== undefined ? { syscall: native.syscall } : {}),
+      hint,
+      cause: err,
+    });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.unfollow?.();
+    this.unfollow = null;
+    this.handle.close();
+  }
+}
+
+const registry = new FinalizationRegistry<TxTarget>((target) => {
+  if (target.closed) return;
+  target.close();
   warnClosedByGc('McastTxSocket');
 });
 
@@ -68,11 +220,9 @@ function toBytes(data: unknown, what: string): Uint8Array {
 export class McastTxSocket {
   /** The address family of the socket. */
   readonly family: Family;
-  /** The interface the datagrams leave from. */
-  readonly iface: IfaceInfo;
+  readonly #target: TxTarget;
   /** The TTL (IPv6: hop limit) of every datagram. */
   readonly ttl: number;
-  readonly #handle: NativeTxSocket;
   readonly #declared: Set<string> | null;
   readonly #destinations = new Map<string, number>();
   readonly #queue: SendJob[] = [];
@@ -111,10 +261,10 @@ export class McastTxSocket {
       fail(ErrorCodes.IFACE_NO_ADDRESS, `interface ${iface.name} has no ${family} address`, `give an interface with an ${family} address, or bring this one up and configure one`);
 
     this.family = family;
-    this.iface = iface;
     this.#declared = groups === undefined ? null : new Set(groups.map((g) => g.address));
+    let handle: NativeTxSocket;
     try {
-      this.#handle = new (native().TxSocket)({
+      handle = new (native().TxSocket)({
         family: family === 'ipv4' ? 4 : 6,
         ifindex: iface.index,
         ifaceAddress: family === 'ipv4' ? address.address : null,
@@ -127,7 +277,22 @@ export class McastTxSocket {
     } catch (err) {
       throw fromNativeError(err, `opening a multicast sender on ${iface.name}`);
     }
-    registry.register(this, this.#handle, this);
+    const target = new TxTarget(handle, iface, family, bindAddress, family === 'ipv4' ? address.address : null);
+    this.#target = target;
+    registry.register(this, target, this);
+    target.unfollow = followInterfaces((_changes, current) => target.follow(current));
+  }
+
+  /**
+   * The interface the datagrams leave from. When it is removed and an interface of the same name
+   * appears (or it gets a new address), the socket moves there by itself; this then names the new one.
+   */
+  get iface(): IfaceInfo {
+    return this.#target.iface;
+  }
+
+  get #handle(): NativeTxSocket {
+    return this.#target.handle;
   }
 
   /** True once close() was called. */
@@ -171,12 +336,21 @@ export class McastTxSocket {
       if (this.#closed) fail(ErrorCodes.SOCKET_CLOSED, 'the McastTxSocket is closed');
       const id = this.#destination(group, port);
       const bytes = toBytes(data, 'data');
+      this.#refuseWhileGone(`sending to ${group}:${port}`);
       if (this.#queue.length === 0) {
         let sent: boolean;
+        const generation = this.#target.generation;
         try {
           sent = this.#handle.send(id, bytes);
         } catch (err) {
-          throw fromNativeError(err, `sending to ${group}:${port}`);
+          const e = this.#target.sendError(err, `sending to ${group}:${port}`);
+          // The interface came back before the monitor told us: the rescan moved the socket, try once more.
+          if (this.#target.generation === generation || this.#target.gone) throw e;
+          try {
+            sent = this.#handle.send(id, bytes);
+          } catch (again) {
+            throw this.#target.sendError(again, `sending to ${group}:${port}`);
+          }
         }
         if (sent) return Promise.resolve();
       }
@@ -206,12 +380,24 @@ export class McastTxSocket {
         datas[i] = toBytes(data, `messages[${i}].data`);
       }
       if (messages.length === 0) return Promise.resolve(0);
+      this.#refuseWhileGone('sending a batch');
       return new Promise<number>((resolve, reject) => {
         this.#enqueue({ ids, datas, done: 0, resolve, reject, what: 'sending a batch' });
       });
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /**
+   * While no interface of the socket's name exists, nothing goes to the OS: it must not pick another
+   * interface (Linux refuses by itself, but an index can be reused by another interface).
+   */
+  #refuseWhileGone(what: string): void {
+    const target = this.#target;
+    if (!target.gone) return;
+    target.refresh();
+    if (target.gone) throw target.sendError(null, what);
   }
 
   #enqueue(job: SendJob): void {
@@ -224,11 +410,12 @@ export class McastTxSocket {
     while (this.#queue.length > 0 && !this.#closed) {
       const job = this.#queue[0] as SendJob;
       try {
+        this.#refuseWhileGone(job.what);
         job.done += this.#handle.sendBatch(job.ids, job.datas, job.done);
       } catch (err) {
         this.#queue.shift();
         const sent = job.done + (typeof (err as { sent?: unknown }).sent === 'number' ? (err as { sent: number }).sent : 0);
-        const e = fromNativeError(err, job.ids.length > 1 ? `${job.what} (datagram ${sent + 1} of ${job.ids.length})` : job.what);
+        const e = this.#target.sendError(err, job.ids.length > 1 ? `${job.what} (datagram ${sent + 1} of ${job.ids.length})` : job.what);
         job.reject(e);
         continue;
       }
@@ -259,7 +446,7 @@ export class McastTxSocket {
     if (this.#closed) return;
     this.#closed = true;
     registry.unregister(this);
-    this.#handle.close();
+    this.#target.close();
     for (const job of this.#queue.splice(0)) job.reject(new MulticastExpertError(ErrorCodes.SOCKET_CLOSED, `${job.what}: the McastTxSocket was closed`));
   }
 

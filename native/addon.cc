@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "iface_watcher.h"
 #include "interfaces_binding.h"
 #include "rx_socket.h"
 #include "tx_socket.h"
@@ -49,6 +50,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mce::InitInterfaces(env, exports);
   mce::RxSocket::Init(env, exports);
   mce::TxSocket::Init(env, exports);
+  mce::IfaceWatcher::Init(env, exports);
   return exports;
 }
 

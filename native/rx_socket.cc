@@ -245,7 +245,10 @@ Napi::Value RxSocket::Leave(const Napi::CallbackInfo& info) {
     CloseEndpoint(endpoint);
     return Napi::Boolean::New(env, true);
   }
-  ThrowIfFailed(env, LeaveGroup(endpoint->socket.get(), m->group, ifindex));
+  // Leaving on an interface that was removed: the kernel has dropped (or drops) the membership
+  // itself, so only the bookkeeping is left to undo.
+  SysError error = LeaveGroup(endpoint->socket.get(), m->group, ifindex);
+  if (error && !IsMembershipGone(error.code)) throw MakeOsError(env, error);
   auto& ms = endpoint->memberships;
   ms.erase(std::remove_if(ms.begin(), ms.end(),
                           [&](const Membership& x) { return x.groupId == groupId && x.ifindex == ifindex; }),

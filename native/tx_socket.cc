@@ -34,6 +34,7 @@ void TxSocket::Init(Napi::Env env, Napi::Object exports) {
                                         InstanceMethod("send", &TxSocket::Send),
                                         InstanceMethod("sendBatch", &TxSocket::SendBatch),
                                         InstanceMethod("waitWritable", &TxSocket::WaitWritable),
+                                        InstanceMethod("retarget", &TxSocket::Retarget),
                                         InstanceMethod("address", &TxSocket::Address),
                                         InstanceMethod("close", &TxSocket::Close),
                                     });
@@ -54,6 +55,7 @@ TxSocket::TxSocket(const Napi::CallbackInfo& info)
   uint32_t ttl = PropUint32(o, "ttl", 1);
   if (ttl > 255) throw Napi::RangeError::New(env, "ttl must be 0..255");
   bool externalLoopback = PropBool(o, "externalLoopback", false);
+  externalLoopback_ = externalLoopback;
   bool ifaceIsLoopback = PropBool(o, "ifaceIsLoopback", false);
 
   SockAddr ifaceAddr;
@@ -205,6 +207,26 @@ void TxSocket::OnWritable(uv_poll_t* handle, int status, int events) {
   } catch (const Napi::Error& e) {
     napi_fatal_exception(env, e.Value());
   }
+}
+
+// retarget(ifindex, ifaceAddress | null, ifaceIsLoopback): datagrams leave from interface `ifindex`
+// from now on. For an interface that came back under a new index, or whose address changed (Linux
+// keeps the IPv4 address given with IP_MULTICAST_IF as the source, and refuses to send once it is
+// gone). Destinations of link- and interface-local IPv6 groups move with it.
+Napi::Value TxSocket::Retarget(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  CheckOpen(env);
+  uint32_t ifindex = ArgUint32(info, 0, "ifindex");
+  SockAddr ifaceAddr;
+  bool hasIfaceAddr = info.Length() > 1 && info[1].IsString();
+  if (hasIfaceAddr) ifaceAddr = ArgAddress(info, 1, "ifaceAddress", 0, ifindex);
+  bool ifaceIsLoopback = ArgBool(info, 2, "ifaceIsLoopback");
+  ThrowIfFailed(env, SetMulticastInterface(socket_.get(), family_, ifindex, hasIfaceAddr ? &ifaceAddr : nullptr));
+  ThrowIfFailed(env, ApplyTxLoopback(socket_.get(), family_, externalLoopback_, ifaceIsLoopback));
+  ifindex_ = ifindex;
+  for (SockAddr& d : destinations_)
+    if (GroupNeedsScope(d)) d.v6()->sin6_scope_id = ifindex;
+  return env.Undefined();
 }
 
 // address() -> [address, port]

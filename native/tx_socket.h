@@ -28,6 +28,7 @@ class TxSocket : public Napi::ObjectWrap<TxSocket>, public HandleOwner {
   Napi::Value Send(const Napi::CallbackInfo& info);
   Napi::Value SendBatch(const Napi::CallbackInfo& info);
   Napi::Value WaitWritable(const Napi::CallbackInfo& info);
+  Napi::Value Retarget(const Napi::CallbackInfo& info);
   Napi::Value Address(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
 
@@ -38,6 +39,7 @@ class TxSocket : public Napi::ObjectWrap<TxSocket>, public HandleOwner {
   AddonData* data_;
   int family_ = AF_INET;
   uint32_t ifindex_ = 0;
+  bool externalLoopback_ = false;
   bool closed_ = false;
   UniqueSocket socket_;
   std::vector<SockAddr> destinations_;

@@ -93,7 +93,7 @@ describeLab('bad input to the socket classes', () => {
 
   it('constructors take any value for any option without crashing or leaking', async () => {
     const before = new Set(require('node:fs').readdirSync('/proc/self/fd'));
-    const rxKeys = ['groups', 'port', 'family', 'iface', 'ifaces', 'sources', 'externalLoopback', 'timeout', 'receiveBufferSize', 'maxMessageSize', 'timestamps', 'bogus'];
+    const rxKeys = ['groups', 'port', 'family', 'iface', 'ifaces', 'sources', 'externalLoopback', 'timeout', 'receiveBufferSize', 'maxMessageSize', 'timestamps', 'rejoin', 'bogus'];
     const txKeys = ['groups', 'family', 'iface', 'ttl', 'externalLoopback', 'port', 'bogus'];
     for (const a of weird) {
       checkOutcome(() => new mce.McastRxSocket(a as mce.McastRxSocketOptions));

@@ -68,6 +68,17 @@ inline bool IsInterrupted(int err) {
 #endif
 }
 
+// A membership call that failed because its interface, or the membership itself, is gone already
+// (the interface was removed; the kernel dropped the membership with it): a leave has nothing left
+// to undo.
+inline bool IsMembershipGone(int err) {
+#ifdef _WIN32
+  return err == WSAEADDRNOTAVAIL || err == WSAENETDOWN;
+#else
+  return err == ENODEV || err == ENXIO || err == EADDRNOTAVAIL;
+#endif
+}
+
 inline int CloseSocketHandle(socket_t s) {
 #ifdef _WIN32
   return closesocket(s);

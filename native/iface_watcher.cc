@@ -1,0 +1,140 @@
+#include "iface_watcher.h"
+
+#include "errors.h"
+#include "js_convert.h"
+
+namespace mce {
+
+void IfaceWatcher::Init(Napi::Env env, Napi::Object exports) {
+  Napi::Function ctor = DefineClass(env, "IfaceWatcher", {InstanceMethod("close", &IfaceWatcher::Close)});
+  exports.Set("IfaceWatcher", ctor);
+}
+
+IfaceWatcher::IfaceWatcher(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<IfaceWatcher>(info), data_(AddonData::Of(info.Env())) {
+  Napi::Env env = info.Env();
+  onChange_ = Napi::Persistent(ArgFunction(info, 0, "onChange"));
+  asyncContext_.reset(new Napi::AsyncContext(env, "MulticastIfaceWatcher", info.This().As<Napi::Object>()));
+
+  if (IfaceWatch::CallsBack()) {
+    // The OS may call back before Open returns: the async handle must exist first.
+    auto* async = new uv_async_t;
+    int rc = uv_async_init(data_->loop(), async, &IfaceWatcher::OnAsync);
+    if (rc != 0) {
+      delete async;
+      throw MakeOsError(env, SysError{rc, "uv_async_init"});
+    }
+    data_->HandleOpened();
+    async->data = this;
+    uv_unref(reinterpret_cast<uv_handle_t*>(async));
+    SysError error = watch_.Open(&IfaceWatcher::WakeFromOsThread, async);
+    if (error) {
+      CloseAndDelete(data_, async);
+      throw MakeOsError(env, error);
+    }
+    async_ = async;
+  } else {
+    ThrowIfFailed(env, watch_.Open(nullptr, nullptr));
+    auto* poll = new uv_poll_t;
+    int rc = uv_poll_init_socket(data_->loop(), poll, watch_.descriptor());
+    if (rc != 0) {
+      delete poll;
+      // watch_ closes its descriptor when this half-built object goes.
+      throw MakeOsError(env, SysError{rc, "uv_poll_init_socket"});
+    }
+    data_->HandleOpened();
+    poll->data = this;
+    poll_ = poll;
+    // Watching is never a reason to keep the process running, like a timer with unref().
+    uv_unref(reinterpret_cast<uv_handle_t*>(poll));
+    rc = uv_poll_start(poll_, UV_READABLE, &IfaceWatcher::OnPoll);
+    if (rc != 0) {
+      CloseHandles();
+      throw MakeOsError(env, SysError{rc, "uv_poll_start"});
+    }
+    polling_ = true;
+  }
+  data_->Register(this);
+  // The JavaScript object must outlive every callback of its handles: held until close().
+  Ref();
+}
+
+IfaceWatcher::~IfaceWatcher() { CloseHandles(); }
+
+void IfaceWatcher::CloseHandles() {
+  if (closed_) return;
+  closed_ = true;
+  data_->Unregister(this);
+  if (poll_ != nullptr) {
+    StopPolling();
+    // The descriptor is closed only after libuv has let go of the poll handle that watches it.
+    auto socket = std::make_shared<UniqueSocket>(watch_.Close());
+    CloseAndDelete(data_, poll_, [socket]() { socket->reset(); });
+    poll_ = nullptr;
+  }
+  if (async_ != nullptr) {
+    // Once Close returns, no OS thread touches the async handle any more.
+    (void)watch_.Close();
+    CloseAndDelete(data_, async_);
+    async_ = nullptr;
+  }
+}
+
+void IfaceWatcher::StopPolling() {
+  if (!polling_ || poll_ == nullptr) return;
+  uv_poll_stop(poll_);
+  polling_ = false;
+}
+
+void IfaceWatcher::WakeFromOsThread(void* context) {
+  // uv_async_send is the one libuv call that is safe from any thread; wakes coalesce.
+  (void)uv_async_send(static_cast<uv_async_t*>(context));
+}
+
+void IfaceWatcher::OnAsync(uv_async_t* handle) {
+  auto* self = static_cast<IfaceWatcher*>(handle->data);
+  if (self->closed_ || self->data_->exiting()) return;
+  self->Notify(SysError{});
+}
+
+void IfaceWatcher::OnPoll(uv_poll_t* handle, int status, int events) {
+  auto* self = static_cast<IfaceWatcher*>(handle->data);
+  if (self->closed_ || self->data_->exiting()) return;
+  if (status < 0) {
+    self->StopPolling();
+    self->Notify(SysError{status, "uv_poll"});
+    return;
+  }
+  if ((events & UV_READABLE) == 0) return;
+  bool changed = false;
+  SysError error = self->watch_.Drain(changed);
+  if (error) {
+    self->StopPolling();
+    self->Notify(error);
+    return;
+  }
+  if (changed) self->Notify(SysError{});
+}
+
+void IfaceWatcher::Notify(const SysError& error) {
+  if (closed_ || data_->exiting()) return;
+  Napi::Env env = Env();
+  Napi::HandleScope scope(env);
+  // A local handle keeps the JavaScript object (and so this) alive through the call.
+  Napi::Object self = Value();
+  Napi::Value arg = error ? MakeOsError(env, error).Value() : env.Null();
+  try {
+    onChange_.MakeCallback(self, {arg}, *asyncContext_);
+  } catch (const Napi::Error& e) {
+    napi_fatal_exception(env, e.Value());
+  }
+}
+
+Napi::Value IfaceWatcher::Close(const Napi::CallbackInfo& info) {
+  bool wasOpen = !closed_;
+  CloseHandles();
+  if (wasOpen) Unref();
+  return info.Env().Undefined();
+}
+
+}  // namespace mce

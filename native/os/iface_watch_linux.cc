@@ -1,0 +1,81 @@
+// Interface changes on Linux: an rtnetlink socket that joins the multicast groups in which the kernel
+// announces every new, changed or deleted link (RTM_NEWLINK, RTM_DELLINK) and IPv4/IPv6 address
+// (RTM_NEWADDR, RTM_DELADDR). Nothing is polled: the socket becomes readable when the kernel speaks.
+// When more messages come than the socket buffer holds, recv fails with ENOBUFS; the socket stays
+// usable, and since messages were lost, that too means "look again".
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+#include <vector>
+
+#include "iface_watch.h"
+
+namespace mce {
+namespace {
+
+// Reads per Drain before the loop gets a turn; the poll is level-triggered, so the rest waits.
+constexpr int kMaxReadsPerDrain = 256;
+
+bool IsIfaceMessage(uint16_t type) {
+  return type == RTM_NEWLINK || type == RTM_DELLINK || type == RTM_NEWADDR || type == RTM_DELADDR;
+}
+
+}  // namespace
+
+struct IfaceWatch::Impl {
+  UniqueSocket socket;
+  std::vector<char> buffer = std::vector<char>(32768);
+};
+
+IfaceWatch::IfaceWatch() : impl_(new Impl) {}
+bool IfaceWatch::CallsBack() { return false; }
+
+IfaceWatch::~IfaceWatch() = default;
+
+SysError IfaceWatch::Open(WakeFn, void*) {
+  UniqueSocket s(socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE));
+  if (!s.valid()) return Fail("socket(AF_NETLINK)");
+  sockaddr_nl local;
+  std::memset(&local, 0, sizeof(local));
+  local.nl_family = AF_NETLINK;
+  local.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
+  if (bind(s.get(), reinterpret_cast<sockaddr*>(&local), sizeof(local)) != 0)
+    return Fail("bind(NETLINK_ROUTE)");
+  impl_->socket = std::move(s);
+  return {};
+}
+
+socket_t IfaceWatch::descriptor() const { return impl_->socket.get(); }
+
+SysError IfaceWatch::Drain(bool& changed) {
+  changed = false;
+  if (!impl_->socket.valid()) return {};
+  for (int reads = 0; reads < kMaxReadsPerDrain; reads++) {
+    sockaddr_nl from;
+    socklen_t fromLength = sizeof(from);
+    ssize_t n = recvfrom(impl_->socket.get(), impl_->buffer.data(), impl_->buffer.size(), MSG_DONTWAIT,
+                         reinterpret_cast<sockaddr*>(&from), &fromLength);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (IsWouldBlock(errno)) return {};
+      if (errno == ENOBUFS) {
+        changed = true;
+        continue;
+      }
+      return Fail("recv(NETLINK_ROUTE)");
+    }
+    if (n == 0) return {};
+    // Only the kernel (port 0) speaks for the interfaces.
+    if (from.nl_pid != 0) continue;
+    int left = static_cast<int>(n);
+    for (auto* h = reinterpret_cast<const nlmsghdr*>(impl_->buffer.data()); NLMSG_OK(h, left);
+         h = NLMSG_NEXT(h, left)) {
+      if (IsIfaceMessage(h->nlmsg_type)) changed = true;
+    }
+  }
+  return {};
+}
+
+UniqueSocket IfaceWatch::Close() { return std::move(impl_->socket); }
+
+}  // namespace mce

@@ -306,17 +306,25 @@ export class McastRxSocket extends EventEmitter {
       throw err;
     }
     registry.register(this, core, core);
-    // The subscriber holds the core, never the socket, so an unused socket can still be collected.
-    core.unfollow = followInterfaces((changes, current) => {
-      const owner = core.owner();
-      if (owner !== undefined && !core.closed) owner.#followIfaces(changes, current);
-    });
+    core.unfollow = followInterfaces(McastRxSocket.#interfaceFollower(core));
     this.on('newListener', (event: string | symbol) => {
       if (event === 'message' || event === 'batch') this.#consumerDelta(1);
     });
     this.on('removeListener', (event: string | symbol) => {
       if (event === 'message' || event === 'batch') this.#consumerDelta(-1);
     });
+  }
+
+  /**
+   * The interface-change subscriber of a socket. Made here, not in the constructor: a closure made
+   * there would hold the constructor's context and with it the socket, which could then never be
+   * garbage-collected. This one holds the core only.
+   */
+  static #interfaceFollower(core: RxCore): (changes: IfaceChange[], current: ReadonlyMap<number, IfaceInfo>) => void {
+    return (changes, current) => {
+      const owner = core.owner();
+      if (owner !== undefined && !core.closed) owner.#followIfaces(changes, current);
+    };
   }
 
   // ---- Properties ----------------------------------------------------------------------------------

@@ -80,6 +80,11 @@ class TxTarget {
     this.#targetAddress = targetAddress;
   }
 
+  /** The interface monitor's subscriber: follows each new scan. */
+  followChanges(_changes: unknown, current: ReadonlyMap<number, IfaceInfo>): void {
+    this.follow(current);
+  }
+
   /** Brings the socket in line with `current` (a scan by index). */
   follow(current: ReadonlyMap<number, IfaceInfo> | Iterable<IfaceInfo>): void {
     if (this.closed) return;
@@ -280,7 +285,8 @@ export class McastTxSocket {
     const target = new TxTarget(handle, iface, family, bindAddress, family === 'ipv4' ? address.address : null);
     this.#target = target;
     registry.register(this, target, this);
-    target.unfollow = followInterfaces((_changes, current) => target.follow(current));
+    // A bound method rather than a closure made here, which would hold this constructor's context.
+    target.unfollow = followInterfaces(target.followChanges.bind(target));
   }
 
   /**

@@ -5,6 +5,7 @@
  * @internal
  * @module
  */
+import * as net from 'node:net';
 import { parseArgs } from 'node:util';
 
 import { type Family, MulticastExpertError, validateMcastIp } from '../index';
@@ -179,4 +180,9 @@ export function checkGroupArgs(args: Args, groups: string[], family?: Family): F
     first ??= g.includes(':') ? 'ipv6' : 'ipv4';
   }
   return first ?? 'ipv4';
+}
+
+/** A group as the library reports it (IPv6 in its canonical, compressed form). */
+export function canonicalGroup(group: string): string {
+  return net.isIPv6(group) ? new net.SocketAddress({ address: group, family: 'ipv6' }).address : group;
 }

@@ -8,7 +8,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 
 import { type Family, type IfaceInfo, MulticastExpertError, findInterfaces, scanInterfaces } from '../../index';
-import { checkGroupArgs } from '../args';
+import { canonicalGroup, checkGroupArgs } from '../args';
 import type { Command } from '../command';
 import {
   type DoctorContext,
@@ -58,7 +58,7 @@ export const doctorCommand: Command = {
     const given = args.strings('group');
     let family: Family = args.flag('ipv6') ? 'ipv6' : 'ipv4';
     if (given.length > 0) family = checkGroupArgs(args, given, args.flag('ipv6') ? 'ipv6' : undefined);
-    const groups = given.length > 0 ? [...new Set(given)] : [DOCTOR_GROUPS[family]];
+    const groups = given.length > 0 ? [...new Set(given.map(canonicalGroup))] : [DOCTOR_GROUPS[family]];
     const port = args.port(false);
     const sources = args.strings('source');
     for (const s of sources) {

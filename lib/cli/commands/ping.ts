@@ -9,7 +9,7 @@
 import * as os from 'node:os';
 
 import { type Family, type McastMessage, McastRxSocket, McastTxSocket } from '../../index';
-import { type Args, COMMON, checkGroupArgs } from '../args';
+import { type Args, COMMON, canonicalGroup, checkGroupArgs } from '../args';
 import type { Command } from '../command';
 import { formatMs, hostPort, jsonLine, percent, table } from '../output';
 import { decodeSeq, encodeSeq, newStreamId, nowUs } from '../seq-header';
@@ -36,9 +36,9 @@ interface Responder {
 }
 
 function common(args: Args): { group: string; family: Family; port: number; ttl: number; loopback: boolean; json: boolean } {
-  const group = args.positionals[0] as string;
-  const family = checkGroupArgs(args, [group]);
-  return { group, family, port: args.port(true), ttl: args.int('ttl', 0, 255, 1) as number, loopback: args.flag('loopback'), json: args.flag('json') };
+  const given = args.positionals[0] as string;
+  const family = checkGroupArgs(args, [given]);
+  return { group: canonicalGroup(given), family, port: args.port(true), ttl: args.int('ttl', 0, 255, 1) as number, loopback: args.flag('loopback'), json: args.flag('json') };
 }
 
 export const pingCommand: Command = {

@@ -7,7 +7,7 @@
 import * as os from 'node:os';
 
 import { McastTxSocket } from '../../index';
-import { COMMON, checkGroupArgs } from '../args';
+import { COMMON, canonicalGroup, checkGroupArgs } from '../args';
 import type { Command } from '../command';
 import { hostPort, jsonLine, payloadForLine } from '../output';
 import { encodeSeq, newStreamId, nowUs } from '../seq-header';
@@ -39,8 +39,9 @@ export const sendCommand: Command = {
   },
 
   async run(args, io) {
-    const [group, text] = args.positionals as [string, string | undefined];
-    const family = checkGroupArgs(args, [group]);
+    const [given, text] = args.positionals as [string, string | undefined];
+    const family = checkGroupArgs(args, [given]);
+    const group = canonicalGroup(given);
     const port = args.port(true);
     const ttl = args.int('ttl', 0, 255, 1) as number;
     const count = args.int('count', 1, Number.MAX_SAFE_INTEGER, 1) as number;

@@ -482,7 +482,7 @@ export async function checkSelfTest(ctx: DoctorContext, report: Report): Promise
   const group = ctx.groups[0] as string;
   const port = ctx.port ?? selfTestPort();
   for (const iface of targets) {
-    const r = await selfTest(iface, ctx.family, group, port, 1000);
+    const r = await selfTest(iface, ctx.family, group, port, 2000);
     if (r.ok) {
       report.ok('self-test', `${iface.name}: joined ${group}, sent to it with TTL 0 and received the datagram back in ${r.rttMs.toFixed(1)} ms`);
       continue;

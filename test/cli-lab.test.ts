@@ -172,6 +172,20 @@ describeLab('multicast-expert between lab hosts', () => {
       expect(String(datagrams[0]?.source)).toMatch(/^(fd61::1|fe80::)/);
     });
 
+    it('--source: source-specific, only the named sender gets through', async () => {
+      const g = `232.61.${(process.pid >> 8) & 255}.${process.pid & 255}`;
+      const port = String(freshPort());
+      const listen = spawnCli(h2, ['listen', g, '-p', port, '--source', '10.61.0.3', '--json', '--count', '1', '--timeout', '15000']);
+      await listen.waitFor('"listening"');
+      expectExit(await cli(h1, ['send', g, '-p', port, '-i', 'eth0', 'from h1']), 0);
+      expectExit(await cli(h3, ['send', g, '-p', port, '-i', 'eth0', 'from h3']), 0);
+      const r = await listen.exited;
+      expectExit(r, 0);
+      const out = jsonLines(r.stdout);
+      expect(out[0]).toMatchObject({ type: 'listening', sources: ['10.61.0.3'] });
+      expect(out.filter((o) => o.type === 'datagram').map((o) => [o.source, o.text])).toEqual([['10.61.0.3', 'from h3']]);
+    });
+
     it('exits 1 when --count datagrams did not arrive within --timeout, after the summary', async () => {
       const g = freshGroup();
       const r = await cli(h2, ['listen', g, '-p', String(freshPort()), '--count', '1', '--timeout', '300']);

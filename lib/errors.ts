@@ -103,7 +103,7 @@ function hintForOsError(code: string, syscall: string | undefined): string | und
     case 'EHOSTUNREACH':
       return process.platform === 'darwin'
         ? 'no route for the group on this interface; on macOS 15+ also allow "Local Network" access for this program (System Settings, Privacy & Security)'
-        : 'no route for the group: pass the interface explicitly, or add a multicast route (ip route add 224.0.0.0/4 dev IFACE)';
+        : 'no route for the group: pass the interface explicitly, or add a multicast route (IPv4: ip route add 224.0.0.0/4 dev IFACE; IPv6 on lo: ip -6 route add local ff00::/8 dev lo table local)';
     case 'EACCES':
     case 'EPERM':
       return 'the OS refused: a firewall rule, a privileged port, or a missing permission';

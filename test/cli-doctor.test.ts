@@ -1,0 +1,221 @@
+// `multicast-expert doctor` on lab hosts broken one way at a time: it must name each problem and
+// its fix, the fix it prints must repair the host (the test applies it and runs doctor again), and
+// a healthy host must show no problem. Each breakage is checked to be real first, where that is
+// cheap: a datagram that does not arrive, a join that fails.
+import { spawnSync } from 'node:child_process';
+import * as net from 'node:net';
+
+import { type Host, Lab, type Lan } from './lab/lab';
+import { describeLab, freshGroup, freshPort } from './helpers';
+import { cli, expectExit, spawnCli } from './cli-helpers';
+
+interface Finding {
+  check: string;
+  status: 'ok' | 'warning' | 'problem' | 'skipped';
+  message: string;
+  fix?: string;
+}
+interface DoctorJson {
+  family: string;
+  groups: string[];
+  checks: Finding[];
+  problems: number;
+  warnings: number;
+}
+
+async function doctor(host: Host, args: string[]): Promise<{ code: number | null; report: DoctorJson }> {
+  const r = await cli(host, ['doctor', ...args, '--json']);
+  if (r.stderr !== '') throw new Error(`doctor wrote to stderr: ${r.stderr}`);
+  return { code: r.code, report: JSON.parse(r.stdout) as DoctorJson };
+}
+
+function problems(report: DoctorJson, check?: string): Finding[] {
+  return report.checks.filter((f) => f.status === 'problem' && (check === undefined || f.check === check));
+}
+
+/** The one problem of `check`, with its fix. */
+function theProblem(report: DoctorJson, check: string): Finding & { fix: string } {
+  const found = problems(report, check);
+  if (found.length !== 1) throw new Error(`expected one ${check} problem, got: ${JSON.stringify(report.checks, null, 1)}`);
+  const f = found[0] as Finding;
+  if (f.fix === undefined) throw new Error(`the ${check} problem has no fix`);
+  return f as Finding & { fix: string };
+}
+
+const hasNft = spawnSync('sh', ['-c', 'command -v nft || test -x /usr/sbin/nft'], { stdio: 'ignore' }).status === 0;
+
+describeLab('multicast-expert doctor', () => {
+  let lab: Lab;
+  let lan: Lan;
+  let hostCount = 0;
+
+  beforeAll(async () => {
+    lab = await Lab.create();
+    lan = await lab.lan('doc');
+  });
+  afterAll(() => lab?.close());
+
+  /** A fresh host on the LAN at 10.71.0.<n>, with a default route unless asked otherwise. */
+  async function newHost(options: { defaultRoute?: boolean; extraIpv4?: string[] } = {}): Promise<{ host: Host; address: string }> {
+    hostCount += 1;
+    const address = `10.71.0.${hostCount}`;
+    const host = await lab.host(`doc${hostCount}`);
+    await lab.connect(host, lan, { ipv4: [`${address}/24`, ...(options.extraIpv4 ?? [])], ipv6: `fd71::${hostCount}/64` });
+    if (options.defaultRoute !== false) await host.ip('route', 'add', 'default', 'via', '10.71.0.254', 'dev', 'eth0');
+    return { host, address };
+  }
+
+  it('finds no problem on a healthy host, and says so in aligned text', async () => {
+    const { host } = await newHost();
+    const g = freshGroup();
+    const port = String(freshPort());
+    const text = await cli(host, ['doctor', '--group', g, '--port', port]);
+    expectExit(text, 0);
+    const lines = text.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(new RegExp(`^multicast-expert doctor: ipv4 · ${g.replace(/\./g, '\\.')} · port ${port} \\(linux `));
+    expect(text.stdout).not.toMatch(/^problem/m);
+    expect(text.stdout).toMatch(/^ok {7}interface {5}without --iface, receivers listen on eth0 \(10\.71\.0\.\d+\/24\)$/m);
+    expect(text.stdout).toMatch(new RegExp(`^ok {7}route {9}${g.replace(/\./g, '\\.')} goes out of eth0 \\(default via 10\\.71\\.0\\.254 dev eth0\\)$`, 'm'));
+    expect(text.stdout).toMatch(/^ok {7}self-test {5}eth0: joined .* received the datagram back in \d+\.\d ms$/m);
+    expect(lines[lines.length - 1]).toMatch(/^no problem found(, \d+ warnings?)?$/);
+
+    for (const args of [['--group', g, '--port', port, '--iface', 'eth0'], ['--ipv6', '--iface', 'eth0'], []]) {
+      const { code, report } = await doctor(host, args);
+      expect(problems(report)).toEqual([]);
+      expect(code).toBe(0);
+      for (const check of ['interface', 'route', 'memberships', 'buffers', 'self-test']) expect(report.checks.find((f) => f.check === check)?.status).toBe('ok');
+    }
+  });
+
+  it('an interface without the MULTICAST flag', async () => {
+    const { host } = await newHost();
+    await host.ip('link', 'set', 'eth0', 'multicast', 'off');
+    const given = await doctor(host, ['--iface', 'eth0']);
+    expect(given.code).toBe(1);
+    const p = theProblem(given.report, 'interface');
+    expect(p.message).toBe('eth0 has no MULTICAST flag: the OS neither sends nor receives multicast on it as it should, and receivers leave it out');
+    expect(p.fix).toBe('ip link set eth0 multicast on');
+    // Without --iface, nothing is left to listen on.
+    const chosen = await doctor(host, []);
+    expect(theProblem(chosen.report, 'interface').message).toMatch(/^no interface is up, multicast-capable, not loopback and with an ipv4 address: .*ERR_NO_IFACES/);
+    expect(problems(chosen.report, 'self-test')).toEqual([]);
+    await host.sh(p.fix);
+    const fixed = await doctor(host, ['--iface', 'eth0']);
+    expect(problems(fixed.report)).toEqual([]);
+    expect(fixed.code).toBe(0);
+  });
+
+  it('no route for the group and no interface given', async () => {
+    const { host } = await newHost({ defaultRoute: false });
+    const g = freshGroup();
+    // Real: a sender that relies on the routing table fails.
+    const send = await cli(host, ['send', g, '-p', '5000']);
+    expect(send.stderr).toMatch(/^error: no iface was given and this machine has no ipv4 default route/);
+    const { code, report } = await doctor(host, ['--group', g]);
+    expect(code).toBe(1);
+    const p = theProblem(report, 'route');
+    expect(p.message).toMatch(new RegExp(`^no route for ${g.replace(/\./g, '\\.')} and no interface given: .*ENETUNREACH.*ERR_NO_DEFAULT_IFACE`));
+    expect(p.fix).toBe('pass --iface eth0 (the iface option), or add a route: ip route add 224.0.0.0/4 dev eth0');
+    // Either fix: the interface given...
+    expect(problems((await doctor(host, ['--group', g, '--iface', 'eth0'])).report)).toEqual([]);
+    // ...or the route, after which only a warning remains (multicast-expert senders still want an interface).
+    await host.sh(p.fix.slice(p.fix.indexOf('ip route add')));
+    const fixed = await doctor(host, ['--group', g]);
+    expect(problems(fixed.report)).toEqual([]);
+    expect(fixed.report.checks.find((f) => f.check === 'route')).toMatchObject({ status: 'warning', fix: 'pass --iface eth0 (the iface option)' });
+  });
+
+  it('strict rp_filter and a sender with no route back', async () => {
+    const sender = await newHost({ extraIpv4: ['10.99.0.1/24'] });
+    const { host } = await newHost({ defaultRoute: false });
+    await host.sysctl('net.ipv4.conf.all.rp_filter', 1);
+    await host.sysctl('net.ipv4.conf.eth0.rp_filter', 1);
+    const g = freshGroup();
+    const port = String(freshPort());
+    const sendFromUnroutable = (): Promise<unknown> => cli(sender.host, ['send', g, '-p', port, '-i', '10.99.0.1', '-c', '3', '--interval', '20', '-q']);
+    // Real: the datagrams from 10.99.0.1 reach eth0 and are dropped before the socket.
+    const listen = spawnCli(host, ['listen', g, '-p', port, '--count', '1', '--timeout', '1500']);
+    await listen.waitFor('listening to');
+    await sendFromUnroutable();
+    expectExit(await listen.exited, 1);
+
+    const { code, report } = await doctor(host, ['--iface', 'eth0', '--group', g, '--port', port, '--source', '10.99.0.1']);
+    expect(code).toBe(1);
+    const p = theProblem(report, 'rp_filter');
+    expect(p.message).toBe('strict (1) on eth0 (all=1, eth0=1; the larger applies) and there is no route to the sender 10.99.0.1: its datagrams are dropped before any socket sees them');
+    expect(p.fix).toBe("add a route for the sender's network via eth0 (ip route add 10.99.0.1/32 dev eth0), or turn the filter off: sysctl -w net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.eth0.rp_filter=0");
+    // Without --source it cannot know the sender, but warns of the mode and of the drops it counted.
+    const blind = await doctor(host, ['--iface', 'eth0', '--group', g]);
+    expect(problems(blind.report)).toEqual([]);
+    const warnings = blind.report.checks.filter((f) => f.check === 'rp_filter' && f.status === 'warning').map((f) => f.message);
+    expect(warnings).toEqual([expect.stringMatching(/^strict \(1\) on eth0 .*dropped silently/), expect.stringMatching(/^the kernel has dropped \d+ packets by reverse-path filtering/)]);
+
+    await host.sh(/ip route add \S+ dev eth0/.exec(p.fix)?.[0] ?? 'false');
+    expect(problems((await doctor(host, ['--iface', 'eth0', '--group', g, '--source', '10.99.0.1'])).report)).toEqual([]);
+    const heard = spawnCli(host, ['listen', g, '-p', port, '--count', '1', '--timeout', '10000']);
+    await heard.waitFor('listening to');
+    await sendFromUnroutable();
+    const r = await heard.exited;
+    expectExit(r, 0);
+    expect(r.stdout).toMatch(/ 10\.99\.0\.1:\d+ /);
+  });
+
+  it('igmp_max_memberships below the groups asked for', async () => {
+    const { host, address } = await newHost();
+    await host.sysctl('net.ipv4.igmp_max_memberships', 1);
+    const [a, b] = [freshGroup(), freshGroup()];
+    // Real: one socket (Node's dgram) joining both groups fails on the second.
+    const dgram = await host.node([
+      '-e',
+      `const s = require('node:dgram').createSocket({ type: 'udp4', reuseAddr: true });
+       s.bind(${freshPort()}, () => { s.addMembership('${a}', '${address}'); try { s.addMembership('${b}', '${address}'); console.log('joined'); } catch (e) { console.log(e.code); } s.close(); });`,
+    ]);
+    expect(dgram.stdout.trim()).toBe('ENOBUFS');
+    const { code, report } = await doctor(host, ['--iface', 'eth0', '--group', a, '--group', b]);
+    expect(code).toBe(1);
+    const p = theProblem(report, 'memberships');
+    expect(p.message).toMatch(/^net\.ipv4\.igmp_max_memberships is 1, below the 2 memberships of 2 groups on 1 interface on one socket: .*ENOBUFS after 1 \(multicast-expert opens one socket per group and needs 1\)$/);
+    expect(p.fix).toBe('sysctl -w net.ipv4.igmp_max_memberships=20');
+    await host.sh(p.fix);
+    expect(problems((await doctor(host, ['--iface', 'eth0', '--group', a, '--group', b])).report)).toEqual([]);
+  });
+
+  it('the loopback interface without its route (IPv6), and the IPv4 note', async () => {
+    const { host } = await newHost();
+    const g6 = new net.SocketAddress({ address: freshGroup('ipv6'), family: 'ipv6' }).address; // canonical, as doctor prints it
+    const { code, report } = await doctor(host, ['--iface', 'lo', '--group', g6]);
+    expect(code).toBe(1);
+    const p = theProblem(report, 'loopback');
+    expect(p.message).toBe(`no route for ${g6} on lo: Linux loops IPv6 multicast back on lo only with one, and sending fails with ENETUNREACH`);
+    expect(p.fix).toBe('ip -6 route add local ff00::/8 dev lo table local');
+    // The self-test shows it is real.
+    expect(theProblem(report, 'self-test').message).toMatch(/^lo: joined .* but it failed: .*ENETUNREACH/);
+    await host.sh(p.fix);
+    const fixed = await doctor(host, ['--iface', 'lo', '--group', g6]);
+    expect(problems(fixed.report)).toEqual([]);
+    expect(fixed.report.checks.find((f) => f.check === 'self-test')?.status).toBe('ok');
+
+    // IPv4 on lo works for multicast-expert without a route; programs that follow the table need one.
+    const g4 = freshGroup();
+    const v4 = await doctor(host, ['--iface', 'lo', '--group', g4]);
+    expect(problems(v4.report)).toEqual([]);
+    expect(v4.report.checks.find((f) => f.check === 'loopback')).toMatchObject({ status: 'warning', fix: `ip route add ${g4}/32 dev lo` });
+  });
+
+  it('an interface that does not exist', async () => {
+    const { host } = await newHost();
+    const { code, report } = await doctor(host, ['--iface', 'nope0', '--no-self-test']);
+    expect(code).toBe(1);
+    expect(theProblem(report, 'interface')).toMatchObject({ message: 'no interface matches "nope0"', fix: expect.stringMatching(/^choose one of: lo, eth0 /) });
+  });
+
+  (hasNft ? it : it.skip)('a firewall rule that drops the port (nft; skipped where nft is not installed)', async () => {
+    const { host } = await newHost();
+    const port = String(freshPort());
+    await host.sh(`nft add table inet mce; nft add chain inet mce input '{ type filter hook input priority 0; policy accept; }'; nft add rule inet mce input udp dport ${port} drop`);
+    const { code, report } = await doctor(host, ['--iface', 'eth0', '--port', port]);
+    expect(code).toBe(1);
+    expect(theProblem(report, 'firewall')).toMatchObject({ message: `nftables chain input drops udp port ${port}: "udp dport ${port} drop"` });
+    expect(theProblem(report, 'self-test').message).toMatch(/^eth0: joined .* but nothing came back within 2000 ms$/);
+  });
+});

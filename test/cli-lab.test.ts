@@ -302,3 +302,36 @@ describeLab('multicast-expert between lab hosts', () => {
     });
   });
 });
+
+describeLab('multicast-expert listen and interface changes', () => {
+  let lab: Lab;
+  afterAll(() => lab?.close());
+
+  it('prints interface changes as they happen, and the receiver rejoining', async () => {
+    lab = await Lab.create();
+    const lan = await lab.lan('flap');
+    const rxHost = await lab.host('rx');
+    const txHost = await lab.host('tx');
+    await lab.connect(rxHost, lan, { ipv4: '10.62.0.2/24' });
+    await lab.connect(txHost, lan, { ipv4: '10.62.0.1/24' });
+    const listener = spawnCli(rxHost, ['listen', '239.62.0.1', '--port', '6200', '--json', '--timeout', '20000']);
+    await listener.waitFor('"listening"', 10000);
+    await rxHost.ip('link', 'set', 'eth0', 'down');
+    await listener.waitFor(/"type":"iface-lost"/, 5000);
+    await rxHost.ip('link', 'set', 'eth0', 'up');
+    await listener.waitFor(/"type":"iface-joined"/, 5000);
+    // The first datagrams after a link comes up may be lost while Linux activates it: resend.
+    for (let i = 0; i < 50 && !listener.stdout.includes('"type":"datagram"'); i++) {
+      await cli(txHost, ['send', '239.62.0.1', '--port', '6200', '--iface', 'eth0', 'after the flap']);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await listener.waitFor(/"type":"datagram"/, 5000);
+    const result = await listener.stop();
+    const events = jsonLines(result.stdout);
+    const changes = events.filter((e) => e.type === 'iface').map((e) => `${e.iface} ${e.change}`);
+    expect(changes).toEqual(expect.arrayContaining(['eth0 down', 'eth0 up']));
+    expect(events.find((e) => e.type === 'iface-lost')).toMatchObject({ iface: 'eth0', why: 'down' });
+    expect(events.find((e) => e.type === 'iface-joined')).toMatchObject({ iface: 'eth0', why: 'up' });
+    expect(events.find((e) => e.type === 'datagram')).toMatchObject({ group: '239.62.0.1', iface: 'eth0', text: 'after the flap' });
+  });
+});

@@ -5,7 +5,7 @@
  * @internal
  * @module
  */
-import { type McastMessage, McastRxSocket } from '../../index';
+import { type IfaceInfo, type McastMessage, McastRxSocket, watchInterfaces } from '../../index';
 import { COMMON, checkGroupArgs } from '../args';
 import type { Command } from '../command';
 import { type GroupSummary, GroupStats } from '../group-stats';
@@ -50,6 +50,7 @@ export const listenCommand: Command = {
     summary: 'print every datagram with its group and interface; loss per group',
     description: [
       'Joins the groups and prints every datagram that arrives: time, sender, group, arrival interface and payload (text when it is printable, else hex). Without --iface it listens on every interface that is up, multicast-capable and not loopback.',
+      'Interface changes are printed as they happen: interfaces added, removed, up, down, or given or stripped of an address, and the receiver losing an interface and joining its groups there again when it is back.',
       'On exit (--count, --timeout, Ctrl-C) it prints a summary per group: datagrams, bytes, senders, and loss, reordering and duplicates for datagrams sent with `send --seq`. With --count it exits 1 when fewer datagrams arrived before --timeout.',
     ],
     options: {
@@ -61,7 +62,7 @@ export const listenCommand: Command = {
       loopback: COMMON.loopback,
       buffer: { type: 'string', value: 'BYTES', description: 'receive buffer size (SO_RCVBUF)' },
       quiet: { type: 'boolean', short: 'q', description: 'print only the summary' },
-      json: { type: 'boolean', description: 'one JSON object per line: "listening", then each "datagram", then the "summary"' },
+      json: { type: 'boolean', description: 'one JSON object per line: "listening", then each "datagram" (and "iface" change), then the "summary"' },
     },
     positionals: { min: 1, max: Infinity },
     examples: ['239.1.2.3 --port 5000', '239.1.2.3 239.1.2.4 -p 5000 -i eth0 --count 10 --timeout 5000', 'ff15::1234 -p 5000 --json', '232.1.1.1 -p 5000 --source 10.0.0.7'],
@@ -99,6 +100,24 @@ export const listenCommand: Command = {
     const ifaceNames = rx.ifaces.map((i) => i.name);
     if (json) io.out.write(jsonLine({ type: 'listening', groups: rx.groups, port, family: rx.family, ifaces: ifaceNames, sources }));
     else io.out.write(s.dim(`listening to ${rx.groups.join(', ')} port ${port} on ${ifaceNames.join(', ')}${sources.length > 0 ? ` from ${sources.join(', ')}` : ''}\n`));
+
+    // Interface changes, as they happen: the machine's, and what they meant for this receiver.
+    const watcher = watchInterfaces((change) => {
+      if (stopper.stopped) return;
+      const { type, iface } = change;
+      if (json) io.out.write(jsonLine({ type: 'iface', change: type, iface: iface.name, ifaceIndex: iface.index, time: new Date().toISOString() }));
+      else if (!quiet) io.out.write(s.dim(`${timeOfDay(new Date())} interface ${iface.name} (${iface.index}): ${type}\n`));
+    });
+    const onMembership = (event: 'iface-lost' | 'iface-joined') => (iface: IfaceInfo, why: string) => {
+      if (stopper.stopped) return;
+      if (json) io.out.write(jsonLine({ type: event, iface: iface.name, ifaceIndex: iface.index, why, time: new Date().toISOString() }));
+      else if (!quiet) {
+        const text = event === 'iface-lost' ? s.yellow(`lost ${iface.name} (${why}): its groups wait for it to come back`) : s.green(`joined ${rx.groups.join(', ')} on ${iface.name} (${why})`);
+        io.out.write(`${s.dim(timeOfDay(new Date()))} ${text}\n`);
+      }
+    };
+    rx.on('iface-lost', onMembership('iface-lost'));
+    rx.on('iface-joined', onMembership('iface-joined'));
 
     rx.on('error', (err: Error) => {
       failure = err;
@@ -151,6 +170,7 @@ export const listenCommand: Command = {
 
     const reason = await stopper.promise;
     const { kernelDrops, truncated } = rx.stats();
+    watcher.close();
     rx.close();
     const summaries = [...stats.values()].map((g) => g.summary());
     const elapsedMs = performance.now() - started;

@@ -483,6 +483,14 @@ Napi::Value RxSocket::SocketCount(const Napi::CallbackInfo& info) {
 Napi::Value RxSocket::Close(const Napi::CallbackInfo& info) {
   bool wasOpen = check_ != nullptr;
   CloseHandles();
+  // No callback can come any more. The callbacks reach this object's JavaScript wrapper (through
+  // the receiver's core), so holding them would keep the wrapper, the metadata array and this
+  // object alive for ever.
+  onBatch_.Reset();
+  onError_.Reset();
+  metaRef_.Reset();
+  meta_ = nullptr;
+  metaCapacity_ = 0;
   if (wasOpen) Unref();
   return info.Env().Undefined();
 }

@@ -269,8 +269,11 @@ export class McastRxSocket extends EventEmitter {
       core.handle = new (native().RxSocket)(
         { family: family === 'ipv4' ? 4 : 6, port: this.port, maxMessageSize, receiveBufferSize, timestamps, externalLoopback, keepAlive: false },
         core.meta,
-        (data, count) => core.onBatch(data, count),
-        (err) => core.onError(err),
+        // Bound, not arrow functions: an arrow made here would share this constructor's closure
+        // context, which holds `this` (the listener arrows below use it), and the native side holds
+        // these callbacks strongly: the receiver could then never be garbage-collected.
+        core.onBatch.bind(core),
+        core.onError.bind(core),
       );
     } catch (err) {
       throw fromNativeError(err, 'opening a multicast receiver');

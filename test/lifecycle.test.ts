@@ -6,8 +6,8 @@
 // jest.
 import * as path from 'node:path';
 
-import { describeLab } from './helpers';
-import { Lab, type RunResult } from './lab/lab';
+import { describeLab, freshGroup, freshPort } from './helpers';
+import { DIST, Lab, type RunResult } from './lab/lab';
 
 const CYCLES = Number(process.env.MCE_LIFECYCLE_CYCLES ?? 10000);
 
@@ -16,6 +16,11 @@ interface Sample {
   fds: number;
   handles: number;
   rss: number;
+}
+
+/** Runs `code` with node in the lab's root namespace, `mce` bound to dist/; the run must not hang. */
+function runNode(lab: Lab, code: string, flags: string[] = [], timeoutMs = 60000): Promise<RunResult> {
+  return lab.self.node([...flags, '-e', `const mce = require(${JSON.stringify(DIST)});\n${code}`], { timeoutMs });
 }
 
 /** A run that ended by itself (not killed by the timeout, not by a signal) with `code`. */
@@ -54,4 +59,38 @@ describeLab('lifecycle and resources', () => {
       expect(last.rss - settled.rss).toBeLessThan(24 * 1048576);
     }
   }, 320000);
+
+  it('a receiver dropped without close() is closed by garbage collection, with a warning', async () => {
+    const group = freshGroup();
+    const port = freshPort();
+    const r = await runNode(
+      lab,
+      `
+      const fs = require('fs');
+      const sockets = () => fs.readdirSync('/proc/self/fd').filter((f) => { try { return fs.readlinkSync('/proc/self/fd/' + f).startsWith('socket:'); } catch { return false; } }).length;
+      const warnings = [];
+      process.on('warning', (w) => warnings.push(w.code));
+      (async () => {
+        const before = sockets();
+        (() => {
+          const rx = new mce.McastRxSocket({ groups: ['${group}'], port: ${port}, iface: '${iface}' });
+          rx.join('${freshGroup()}');
+          new mce.McastTxSocket({ iface: '${iface}' });
+        })();
+        const opened = sockets();
+        for (let i = 0; i < 100 && sockets() > before; i++) {
+          gc();
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        console.log(JSON.stringify({ before, opened, after: sockets(), warnings }));
+      })();
+      `,
+      ['--expose-gc'],
+    );
+    expectExit(r);
+    const out = JSON.parse(r.stdout) as { before: number; opened: number; after: number; warnings: string[] };
+    expect(out.opened).toBe(out.before + 3); // two groups: two OS sockets; one for the sender
+    expect(out.after).toBe(out.before);
+    expect(out.warnings).toContain('MULTICAST_EXPERT_SOCKET_GC');
+  });
 });

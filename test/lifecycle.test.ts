@@ -93,4 +93,74 @@ describeLab('lifecycle and resources', () => {
     expect(out.after).toBe(out.before);
     expect(out.warnings).toContain('MULTICAST_EXPERT_SOCKET_GC');
   });
+
+  it('worker threads each load the addon, use sockets at once, and end cleanly, also with sockets open', async () => {
+    const groups = [0, 1, 2, 3].map(() => freshGroup());
+    const port = freshPort();
+    const r = await runNode(
+      lab,
+      `
+      const { Worker } = require('worker_threads');
+      const fs = require('fs');
+      const fds = () => fs.readdirSync('/proc/self/fd').filter((f) => { try { return fs.readlinkSync('/proc/self/fd/' + f).startsWith('socket:'); } catch { return false; } }).length;
+      const workerCode = \`
+        const { parentPort, workerData } = require('worker_threads');
+        const mce = require(${JSON.stringify(DIST)});
+        const { group, port, iface, ending } = workerData;
+        const rx = new mce.McastRxSocket({ groups: [group], port, iface, externalLoopback: true });
+        const tx = new mce.McastTxSocket({ iface, externalLoopback: true });
+        let n = 0;
+        const others = new Set();
+        rx.on('message', (m) => { if (m.group === group) n++; else others.add(m.group); });
+        (async () => {
+          for (let i = 0; i < 200; i++) await tx.send('w' + i, group, port);
+          for (let i = 0; i < 200 && n < 200; i++) await new Promise((r) => setTimeout(r, 10));
+          parentPort.postMessage({ group, n, others: [...others] });
+          if (ending === 'close') { rx.close(); tx.close(); }
+          else if (ending === 'exit') process.exit(0);
+          else {
+            // Sockets busy and open when the worker is terminated from outside: sending batch after
+            // batch with a loop turn between them, or in one chain of promises that never yields.
+            const batch = () => tx.sendBatch(Array.from({ length: 64 }, () => ({ data: 'f', group, port })));
+            const flood = ending === 'flood' ? () => batch().then(() => setImmediate(flood), () => {}) : () => batch().then(flood, () => {});
+            flood();
+            parentPort.postMessage('flooding');
+          }
+        })();
+      \`;
+      const endings = ['close', 'exit', 'flood', 'microflood'];
+      const groups = ${JSON.stringify(groups)};
+      const before = fds();
+      const results = [];
+      const workers = groups.map((group, i) => new Worker(workerCode, { eval: true, workerData: { group, port: ${port}, iface: '${iface}', ending: endings[i] } }));
+      // The main thread uses the addon at the same time.
+      const mainRx = new mce.McastRxSocket({ groups: [groups[0]], port: ${port}, iface: '${iface}' });
+      Promise.all(workers.map((w, i) => new Promise((resolve, reject) => {
+        w.on('error', reject);
+        w.on('message', (m) => {
+          if (m === 'flooding') setTimeout(() => w.terminate(), 100);
+          else results[i] = m;
+        });
+        w.on('exit', resolve);
+      }))).then(async (codes) => {
+        const mainCount = mainRx.stats().received;
+        mainRx.close();
+        for (let i = 0; i < 50 && fds() > before; i++) await new Promise((r) => setTimeout(r, 20));
+        console.log(JSON.stringify({ results, codes, mainCount, fdsLeft: fds() - before }));
+      }, (err) => { console.error(err); process.exit(1); });
+      `,
+      [],
+      60000,
+    );
+    expectExit(r);
+    const out = JSON.parse(r.stdout) as { results: { group: string; n: number; others: string[] }[]; codes: number[]; mainCount: number; fdsLeft: number };
+    expect(out.results.map((x) => x.n)).toEqual([200, 200, 200, 200]);
+    // Each worker's receiver got its own group only.
+    expect(out.results.every((x) => x.others.length === 0)).toBe(true);
+    expect(out.codes.slice(0, 2)).toEqual([0, 0]);
+    expect(out.codes.slice(2)).toEqual([1, 1]); // terminate() ends a worker with code 1
+    // The main thread's receiver got the first worker's group (its own socket, its own addon instance).
+    expect(out.mainCount).toBeGreaterThanOrEqual(200);
+    expect(out.fdsLeft).toBe(0);
+  });
 });

@@ -65,3 +65,15 @@ export function sleep(ms: number): Promise<void> {
 export function openFds(): number {
   return (require('node:fs') as typeof import('node:fs')).readdirSync('/proc/self/fd').length;
 }
+
+/** Open sockets of this process (descriptors that are sockets: other descriptors come and go). */
+export function openSockets(): number {
+  const fs = require('node:fs') as typeof import('node:fs');
+  return fs.readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:');
+    } catch {
+      return false; // closed between the listing and the look
+    }
+  }).length;
+}

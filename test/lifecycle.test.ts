@@ -6,7 +6,8 @@
 // jest.
 import * as path from 'node:path';
 
-import { describeLab, freshGroup, freshPort } from './helpers';
+import { McastRxSocket, McastTxSocket, type McastMessage } from '../lib';
+import { describeLab, freshGroup, freshPort, openSockets, sleep } from './helpers';
 import { DIST, Lab, type RunResult } from './lab/lab';
 
 const CYCLES = Number(process.env.MCE_LIFECYCLE_CYCLES ?? 10000);
@@ -92,6 +93,144 @@ describeLab('lifecycle and resources', () => {
     expect(out.opened).toBe(out.before + 3); // two groups: two OS sockets; one for the sender
     expect(out.after).toBe(out.before);
     expect(out.warnings).toContain('MULTICAST_EXPERT_SOCKET_GC');
+  });
+
+  describe('closing', () => {
+    async function burst(tx: McastTxSocket, group: string, port: number, count: number): Promise<void> {
+      await tx.sendBatch(Array.from({ length: count }, (_, i) => ({ data: `m${i}`, group, port })));
+    }
+
+    it('inside a message handler: no message after close, one close event, descriptors released', async () => {
+      const group = freshGroup();
+      const port = freshPort();
+      const socketsBefore = openSockets();
+      const rx = new McastRxSocket({ groups: [group], port, iface, externalLoopback: true });
+      const tx = new McastTxSocket({ iface, externalLoopback: true });
+      const seen: McastMessage[] = [];
+      let closes = 0;
+      let afterClose = 0;
+      rx.on('close', () => closes++);
+      rx.on('message', (msg) => {
+        if (rx.closed) afterClose++;
+        seen.push(msg);
+        rx.close();
+        rx.close();
+      });
+      // One batch of many: the close comes while the rest of the batch is still being delivered.
+      await burst(tx, group, port, 50);
+      for (let i = 0; i < 100 && seen.length === 0; i++) await sleep(20);
+      await sleep(100);
+      tx.close();
+      expect(seen.length).toBe(1);
+      expect(afterClose).toBe(0);
+      expect(closes).toBe(1);
+      await sleep(20);
+      expect(openSockets()).toBe(socketsBefore);
+    });
+
+    it('with receive() pending: it resolves to null, later calls reject with ERR_SOCKET_CLOSED', async () => {
+      const rx = new McastRxSocket({ groups: [freshGroup()], port: freshPort(), iface });
+      const pending = [rx.receive(), rx.receive({ timeout: 60000 }), rx.receive({ signal: new AbortController().signal })];
+      const iterator = rx[Symbol.asyncIterator]();
+      const next = iterator.next();
+      rx.close();
+      await expect(Promise.all(pending)).resolves.toEqual([null, null, null]);
+      await expect(next).resolves.toEqual({ done: true, value: undefined });
+      await expect(rx.receive()).rejects.toMatchObject({ code: 'ERR_SOCKET_CLOSED' });
+    });
+
+    it('twice, and through dispose, is a no-op; a closed Tx rejects pending and new sends', async () => {
+      const rx = new McastRxSocket({ groups: [freshGroup()], port: freshPort(), iface });
+      rx.close();
+      rx.close();
+      rx[Symbol.dispose]();
+      await rx[Symbol.asyncDispose]();
+      expect(rx.closed).toBe(true);
+      const tx = new McastTxSocket({ iface });
+      tx.close();
+      tx.close();
+      tx[Symbol.dispose]();
+      await expect(tx.send('x', freshGroup(), 1234)).rejects.toMatchObject({ code: 'ERR_SOCKET_CLOSED' });
+    });
+  });
+
+  describe('process exit with open sockets', () => {
+    it('a script that leaves sockets open without listeners ends by itself', async () => {
+      const r = await runNode(
+        lab,
+        `
+        const rx = new mce.McastRxSocket({ groups: ['${freshGroup()}'], port: ${freshPort()}, iface: '${iface}' });
+        const tx = new mce.McastTxSocket({ iface: '${iface}', externalLoopback: true });
+        tx.send('x', '${freshGroup()}', 1234).then(() => console.log('sent'));
+        `,
+        [],
+        20000,
+      );
+      expectExit(r);
+      expect(r.stdout).toContain('sent');
+    });
+
+    it('process.exit() with listening receivers, pending receive() and data in flight exits with its code', async () => {
+      const group = freshGroup();
+      const port = freshPort();
+      const r = await runNode(
+        lab,
+        `
+        const rx = new mce.McastRxSocket({ groups: ['${group}'], port: ${port}, iface: '${iface}', externalLoopback: true });
+        let n = 0;
+        rx.on('message', () => n++);
+        rx.receive();
+        const tx = new mce.McastTxSocket({ iface: '${iface}', externalLoopback: true });
+        const flood = () => tx.sendBatch(Array.from({ length: 64 }, () => ({ data: 'x', group: '${group}', port: ${port} }))).then(() => setImmediate(flood));
+        flood();
+        setTimeout(() => { console.log('received', n > 0); process.exit(3); }, 300);
+        `,
+        [],
+        20000,
+      );
+      expectExit(r, 3);
+      expect(r.stdout).toContain('received true');
+    });
+
+    it('an uncaught exception with open sockets ends the process with code 1, not an abort', async () => {
+      const r = await runNode(
+        lab,
+        `
+        const rx = new mce.McastRxSocket({ groups: ['${freshGroup()}'], port: ${freshPort()}, iface: '${iface}' });
+        rx.on('message', () => {});
+        setTimeout(() => { throw new Error('boom'); }, 50);
+        `,
+        [],
+        20000,
+      );
+      expectExit(r, 1);
+      expect(r.stderr).toContain('boom');
+    });
+
+    it('an exception thrown by a message listener reaches uncaughtException, and the receiver goes on', async () => {
+      const group = freshGroup();
+      const port = freshPort();
+      const r = await runNode(
+        lab,
+        `
+        const rx = new mce.McastRxSocket({ groups: ['${group}'], port: ${port}, iface: '${iface}', externalLoopback: true });
+        const tx = new mce.McastTxSocket({ iface: '${iface}', externalLoopback: true });
+        let caught = 0, n = 0;
+        process.on('uncaughtException', (e) => { if (e.message === 'listener') caught++; });
+        rx.on('message', () => { n++; throw new Error('listener'); });
+        (async () => {
+          for (let i = 0; i < 5; i++) { await tx.send('x', '${group}', ${port}); await new Promise((r) => setTimeout(r, 20)); }
+          await new Promise((r) => setTimeout(r, 200));
+          console.log(JSON.stringify({ n, caught }));
+          rx.close(); tx.close();
+        })();
+        `,
+        [],
+        20000,
+      );
+      expectExit(r);
+      expect(JSON.parse(r.stdout)).toEqual({ n: 5, caught: 5 });
+    });
   });
 
   it('worker threads each load the addon, use sockets at once, and end cleanly, also with sockets open', async () => {

@@ -11,6 +11,7 @@ import { describeLab, freshGroup, freshPort, openSockets, sleep } from './helper
 import { DIST, Lab, type RunResult } from './lab/lab';
 
 const CYCLES = Number(process.env.MCE_LIFECYCLE_CYCLES ?? 10000);
+const UNDER_ASAN = (process.env.LD_PRELOAD ?? '').includes('libasan');
 
 interface Sample {
   done: number;
@@ -53,6 +54,9 @@ describeLab('lifecycle and resources', () => {
         expect(s.fds).toBe(first.fds);
         expect(s.handles).toBe(first.handles);
       }
+      // Under AddressSanitizer (npm run test:asan) freed memory waits in its quarantine: RSS there
+      // says nothing about leaks (valgrind and the normal run check them).
+      if (UNDER_ASAN) continue;
       // The heap finds its size in the first cycles; from the second checkpoint on, RSS stays flat
       // (a leak of one 64 KiB metadata array per receiver grew it by 600 MiB over 10,000 cycles).
       const settled = samples[Math.min(2, samples.length - 1)] as Sample;

@@ -237,6 +237,42 @@ describeLab('lifecycle and resources', () => {
     });
   });
 
+  it('workers terminated at random moments while they send and receive never abort the process', async () => {
+    // Termination can land while a worker is inside a native method; an error raised there cannot
+    // be thrown into JavaScript any more and must not escape as a C++ exception (std::terminate).
+    const group = freshGroup();
+    const port = freshPort();
+    const r = await runNode(
+      lab,
+      `
+      const { Worker } = require('worker_threads');
+      const code = \`
+        const { parentPort } = require('worker_threads');
+        const mce = require(${JSON.stringify(DIST)});
+        const rx = new mce.McastRxSocket({ groups: ['${group}'], port: ${port}, iface: '${iface}', externalLoopback: true });
+        rx.on('message', () => {});
+        const tx = new mce.McastTxSocket({ iface: '${iface}', externalLoopback: true });
+        const batch = Array.from({ length: 64 }, () => ({ data: 'f', group: '${group}', port: ${port} }));
+        parentPort.postMessage('go');
+        const flood = () => tx.sendBatch(batch).then(flood, () => {});
+        flood();
+      \`;
+      let ended = 0;
+      const start = () => {
+        const w = new Worker(code, { eval: true });
+        w.on('message', () => setTimeout(() => w.terminate(), Math.random() * 20));
+        w.on('exit', () => (++ended <= 38 ? start() : ended === 40 && console.log('ended ' + ended)));
+      };
+      start();
+      start();
+      `,
+      [],
+      120000,
+    );
+    expectExit(r);
+    expect(r.stdout.trim()).toBe('ended 40');
+  }, 130000);
+
   it('worker threads each load the addon, use sockets at once, and end cleanly, also with sockets open', async () => {
     const groups = [0, 1, 2, 3].map(() => freshGroup());
     const port = freshPort();

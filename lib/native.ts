@@ -95,12 +95,24 @@ export const RxFlags = { truncated: 1, timestamp: 2 } as const;
 
 let loaded: NativeAddon | undefined;
 
+/**
+ * Internal, for the project's own sanitizer runs only (`npm run test:asan`): the path of an addon
+ * built elsewhere (build-asan/) to load instead of the normal one. Not a public setting.
+ */
+const kTestAddonVariable = 'MULTICAST_EXPERT_INTERNAL_TEST_ADDON';
+
 /** The addon, loaded on first use. */
 export function native(): NativeAddon {
   if (loaded === undefined) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const load = require('node-gyp-build') as (dir: string) => unknown;
-    loaded = load(path.join(__dirname, '..')) as NativeAddon;
+    const testAddon = process.env[kTestAddonVariable];
+    if (testAddon !== undefined && testAddon !== '') {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      loaded = require(path.resolve(testAddon)) as NativeAddon;
+    } else {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const load = require('node-gyp-build') as (dir: string) => unknown;
+      loaded = load(path.join(__dirname, '..')) as NativeAddon;
+    }
   }
   return loaded;
 }

@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
 
-import { type Family, type ParsedIp, describe, parseGroup, parseSource } from './addresses';
+import { type Family, type ParsedIp, checkFamily, describe, parseGroup, parseSource } from './addresses';
 import { ErrorCodes, MulticastExpertError, fail, fromNativeError } from './errors';
 import { warnClosedByGc } from './gc-warning';
 import { type IfaceInfo, type IfaceSpecifier, findInterfaces, preferredAddress, resolveOneIface, scanInterfaces } from './interfaces';
@@ -264,12 +264,14 @@ export class McastRxSocket extends EventEmitter {
     if (options === undefined) fail(ErrorCodes.INVALID_OPTION, 'McastRxSocket needs options: { groups, port }');
     if (o.groups === undefined) fail(ErrorCodes.INVALID_OPTION, 'McastRxSocket options need groups (an array, may be empty)');
     if (o.port === undefined) fail(ErrorCodes.INVALID_PORT, 'McastRxSocket options need a port (1..65535)');
-    const groups = checkGroups(o.groups, 'groups', o.family);
+    // Checked here, not only through the groups: with no groups it would go unchecked.
+    const givenFamily = o.family === undefined ? undefined : checkFamily(o.family);
+    const groups = checkGroups(o.groups, 'groups', givenFamily);
     this.port = checkPort(o.port, 'port');
     const ifaceSpecs: unknown[] = [];
     if (o.iface !== undefined) ifaceSpecs.push(o.iface);
     if (o.ifaces !== undefined) ifaceSpecs.push(...checkArray(o.ifaces, 'ifaces'));
-    const family: Family = o.family ?? groups[0]?.family ?? ifaceSpecs.map((s) => familyOfSpecifier(s as IfaceSpecifier)).find((f) => f !== undefined) ?? 'ipv4';
+    const family: Family = givenFamily ?? groups[0]?.family ?? ifaceSpecs.map((s) => familyOfSpecifier(s as IfaceSpecifier)).find((f) => f !== undefined) ?? 'ipv4';
     this.family = family;
     const sources = o.sources === undefined ? [] : this.#checkSources(o.sources, 'sources');
     this.#defaultSources = sources;

@@ -53,6 +53,30 @@ class AddonData {
   RxReader reader_;
 };
 
+// Runs `body`, which calls into JavaScript from a libuv callback, so that no C++ exception escapes
+// into libuv (that would abort the process): an exception thrown by JavaScript goes where Node sends
+// uncaught ones, and one raised because no JavaScript can run any more (a worker being terminated)
+// is dropped with the call. Returns false when `body` threw.
+template <typename Body>
+bool CallIntoJs(Napi::Env env, Body&& body) {
+  // The scope outlives `body`'s own, so that the error can still be read in the handler.
+  napi_handle_scope scope = nullptr;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return false;
+  bool ok = true;
+  try {
+    body();
+  } catch (const Napi::Error& e) {
+    ok = false;
+    try {
+      // Fails harmlessly (a status, no exception) while the environment is going away.
+      (void)napi_fatal_exception(env, e.Value());
+    } catch (...) {
+    }
+  }
+  napi_close_handle_scope(env, scope);
+  return ok;
+}
+
 // Closes a heap-allocated uv handle and frees it (and runs `after`) once libuv is done with it.
 template <typename Handle>
 void CloseAndDelete(AddonData* data, Handle* handle, std::function<void()> after = nullptr);

@@ -428,39 +428,36 @@ void RxSocket::EnsureCheck() {
 
 void RxSocket::Flush() {
   if (pendingCount_ == 0) return;
+  size_t count = pendingCount_;
+  pendingCount_ = 0;
   if (closed_ || data_->exiting()) {
-    pendingCount_ = 0;
     pendingData_.clear();
     return;
   }
   Napi::Env env = Env();
-  Napi::HandleScope scope(env);
-  // A local handle keeps the JavaScript object (and so this) alive through the call.
-  Napi::Object self = Value();
-  size_t count = pendingCount_;
-  Napi::ArrayBuffer bytes = Napi::ArrayBuffer::New(env, pendingData_.size());
-  if (!pendingData_.empty()) std::memcpy(bytes.Data(), pendingData_.data(), pendingData_.size());
-  pendingCount_ = 0;
-  pendingData_.clear();
-  try {
+  bool handedOver = CallIntoJs(env, [&]() {
+    Napi::HandleScope scope(env);
+    // A local handle keeps the JavaScript object (and so this) alive through the call.
+    Napi::Object self = Value();
+    Napi::ArrayBuffer bytes = Napi::ArrayBuffer::New(env, pendingData_.size());
+    if (!pendingData_.empty()) std::memcpy(bytes.Data(), pendingData_.data(), pendingData_.size());
+    pendingData_.clear();
     onBatch_.MakeCallback(self, {bytes, Napi::Number::New(env, static_cast<double>(count))}, *asyncContext_);
-  } catch (const Napi::Error& e) {
-    // An exception from a listener is the application's: it goes where Node sends uncaught ones.
-    napi_fatal_exception(env, e.Value());
-  }
+  });
+  // When JavaScript could not take the batch (no JavaScript runs in a terminating worker), it is
+  // dropped: the next batch starts empty.
+  if (!handedOver) pendingData_.clear();
 }
 
 void RxSocket::ReportError(const SysError& error) {
   if (closed_ || data_->exiting()) return;
   Napi::Env env = Env();
-  Napi::HandleScope scope(env);
-  Napi::Object self = Value();
-  Napi::Error err = MakeOsError(env, error);
-  try {
+  CallIntoJs(env, [&]() {
+    Napi::HandleScope scope(env);
+    Napi::Object self = Value();
+    Napi::Error err = MakeOsError(env, error);
     onError_.MakeCallback(self, {err.Value()}, *asyncContext_);
-  } catch (const Napi::Error& e) {
-    napi_fatal_exception(env, e.Value());
-  }
+  });
 }
 
 // ---- Stats and close -----------------------------------------------------------------------------
@@ -488,6 +485,14 @@ Napi::Value RxSocket::SocketCount(const Napi::CallbackInfo& info) {
 Napi::Value RxSocket::Close(const Napi::CallbackInfo& info) {
   bool wasOpen = check_ != nullptr;
   CloseHandles();
+  // No callback can come any more. The callbacks reach this object's JavaScript wrapper (through
+  // the receiver's core), so holding them would keep the wrapper, the metadata array and this
+  // object alive for ever.
+  onBatch_.Reset();
+  onError_.Reset();
+  metaRef_.Reset();
+  meta_ = nullptr;
+  metaCapacity_ = 0;
   if (wasOpen) Unref();
   return info.Env().Undefined();
 }

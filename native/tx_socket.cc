@@ -197,16 +197,14 @@ void TxSocket::OnWritable(uv_poll_t* handle, int status, int events) {
   uv_poll_stop(handle);
   if (self->closed_ || self->data_->exiting() || self->onWritable_.IsEmpty()) return;
   Napi::Env env = self->Env();
-  Napi::HandleScope scope(env);
-  Napi::Object me = self->Value();
-  Napi::Value arg = status < 0 ? MakeOsError(env, SysError{status, "uv_poll"}).Value() : env.Null();
-  Napi::Function fn = self->onWritable_.Value();
-  self->onWritable_.Reset();
-  try {
+  CallIntoJs(env, [&]() {
+    Napi::HandleScope scope(env);
+    Napi::Object me = self->Value();
+    Napi::Value arg = status < 0 ? MakeOsError(env, SysError{status, "uv_poll"}).Value() : env.Null();
+    Napi::Function fn = self->onWritable_.Value();
+    self->onWritable_.Reset();
     fn.MakeCallback(me, {arg}, *self->asyncContext_);
-  } catch (const Napi::Error& e) {
-    napi_fatal_exception(env, e.Value());
-  }
+  });
 }
 
 // retarget(ifindex, ifaceAddress | null, ifaceIsLoopback): datagrams leave from interface `ifindex`

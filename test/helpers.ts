@@ -119,4 +119,15 @@ export function sendCode(options: Record<string, unknown>, data: string, group: 
     const tx = (state.tx[${JSON.stringify(key)}] ??= new mce.McastTxSocket(${key}));
     for (let i = 0; i < ${times}; i++) await tx.send(${JSON.stringify(data)}, ${JSON.stringify(group)}, ${port});
     return tx.address();`;
+
+/** Open sockets of this process (descriptors that are sockets: other descriptors come and go). */
+export function openSockets(): number {
+  const fs = require('node:fs') as typeof import('node:fs');
+  return fs.readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:');
+    } catch {
+      return false; // closed between the listing and the look
+    }
+  }).length;
 }

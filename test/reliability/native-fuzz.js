@@ -1,0 +1,127 @@
+'use strict';
+// Calls the native addon directly (loaded the way lib/native.ts loads it), with random arity and
+// argument types, at every export, constructor and method, and with a wrong `this`. Every call must
+// return or throw an Error; an abort or a crash ends this process with a signal, which the test
+// (test/bad-input-property.test.ts) reports. Prints one JSON line: { calls, threw, nonErrors }.
+//   node native-fuzz.js <iface> <runs> [seed]
+const path = require('node:path');
+const fc = require('fast-check');
+const { native } = require(path.join(__dirname, '..', '..', 'dist', 'native.js'));
+
+const [ifname, runsText, seedText] = process.argv.slice(2);
+const runs = Number(runsText);
+const addon = native();
+const ifindex = addon.scanInterfaces().find((i) => i.name === ifname)?.index ?? 1;
+
+let calls = 0;
+let threw = 0;
+let nonErrors = 0;
+function attempt(fn) {
+  calls++;
+  try {
+    return fn();
+  } catch (err) {
+    threw++;
+    if (!(err instanceof Error)) {
+      nonErrors++;
+      console.error('threw a non-Error:', err);
+    }
+    return undefined;
+  }
+}
+
+const meta = () => new ArrayBuffer(1024 * 16 * 4);
+const rxOptions = { family: 4, port: 47001, maxMessageSize: 65535, receiveBufferSize: 0, timestamps: false, externalLoopback: false, keepAlive: false };
+const txOptions = { family: 4, ifindex, ifaceAddress: null, bindAddress: null, port: 0, ttl: 1, externalLoopback: false, ifaceIsLoopback: false };
+const open = [];
+function newRx() {
+  const rx = attempt(() => new addon.RxSocket(rxOptions, meta(), () => {}, () => {}));
+  if (rx) open.push(rx);
+  return rx;
+}
+function newTx() {
+  const tx = attempt(() => new addon.TxSocket(txOptions));
+  if (tx) open.push(tx);
+  return tx;
+}
+
+const value = fc.oneof(
+  fc.constantFrom(
+    undefined, null, true, false, 0, 1, -1, 4, 6, 0.5, NaN, Infinity, 2 ** 32, 2 ** 53, 65535, 65536, ifindex, 10n,
+    '', 'x', '239.1.2.3', 'ff15::1', '10.71.0.1', '::1', '239.1.2.3%lo', 'not an address',
+    Symbol('s'), () => {}, {}, [], ['239.1.2.3'], ['10.71.0.9', 'ff15::1'], [1, 2], [undefined],
+    new ArrayBuffer(0), new ArrayBuffer(16), new ArrayBuffer(1024 * 16 * 4), new SharedArrayBuffer(64),
+    new Uint8Array(0), new Uint8Array(4), new Uint8Array(70000), new Uint32Array([0, 1, 2 ** 32 - 1]), new Uint16Array(2), new Float32Array(2), new DataView(new ArrayBuffer(4)),
+    Object.create(null), new Proxy({}, {}), { family: 4 }, { family: 6, port: 1 }, { ...rxOptions }, { ...txOptions }, { ...rxOptions, port: 0 }, { ...rxOptions, maxMessageSize: 0 },
+    { ...txOptions, family: 6, bindAddress: '10.71.0.1' }, { ...txOptions, ifaceAddress: 'zz' }, { ...rxOptions, family: '4' },
+  ),
+  fc.anything({ maxDepth: 1, withBigInt: true, withTypedArray: true, withNullPrototype: true }),
+);
+const args = fc.array(value, { maxLength: 6 });
+const rxMethods = ['join', 'leave', 'block', 'unblock', 'pause', 'resume', 'setKeepAlive', 'stats', 'socketCount', 'close'];
+const txMethods = ['addDestination', 'clearDestinations', 'send', 'sendBatch', 'waitWritable', 'address', 'close'];
+
+let rx = newRx();
+let tx = newTx();
+const action = fc.oneof(
+  fc.tuple(fc.constant('module'), fc.constantFrom('scanInterfaces', 'defaultRouteInterface'), args),
+  fc.tuple(fc.constant('new'), fc.constantFrom('RxSocket', 'TxSocket'), args),
+  fc.tuple(fc.constant('call-class'), fc.constantFrom('RxSocket', 'TxSocket'), args),
+  fc.tuple(fc.constant('rx'), fc.constantFrom(...rxMethods), args),
+  fc.tuple(fc.constant('tx'), fc.constantFrom(...txMethods), args),
+  fc.tuple(fc.constant('wrong-this'), fc.constantFrom(...rxMethods.map((m) => `RxSocket.${m}`), ...txMethods.map((m) => `TxSocket.${m}`)), args),
+  // Nearly right calls, so that the deeper checks are reached too.
+  fc.tuple(fc.constant('rx-join'), fc.constant('join'), fc.tuple(fc.nat(5), fc.constantFrom('239.71.0.1', '239.71.0.2', 'ff15::1', '10.0.0.1'), fc.constantFrom(ifindex, 1, 0, 9999), fc.constantFrom(null, '10.71.0.1', 'bad'), fc.constantFrom(undefined, [], ['10.71.0.9'], ['ff15::2'], 'x'))),
+  fc.tuple(fc.constant('tx-send'), fc.constant('send'), fc.tuple(fc.constantFrom('239.71.0.1', 'ff15::1', '10.71.0.2', 'x'), fc.constantFrom(1, 5000, 0, 65536), value)),
+);
+
+fc.assert(
+  fc.property(action, ([kind, name, a]) => {
+    switch (kind) {
+      case 'module':
+        attempt(() => addon[name](...a));
+        break;
+      case 'new': {
+        const made = attempt(() => new addon[name](...a));
+        if (made) open.push(made);
+        break;
+      }
+      case 'call-class':
+        attempt(() => addon[name](...a));
+        break;
+      case 'rx':
+        if (name === 'close' || !rx) {
+          attempt(() => rx?.close());
+          rx = newRx();
+        } else attempt(() => rx[name](...a));
+        break;
+      case 'tx':
+        if (name === 'close' || !tx) {
+          attempt(() => tx?.close());
+          tx = newTx();
+        } else attempt(() => tx[name](...a));
+        break;
+      case 'wrong-this': {
+        const [cls, method] = name.split('.');
+        attempt(() => addon[cls].prototype[method].call(a[0], ...a.slice(1)));
+        break;
+      }
+      case 'rx-join':
+        attempt(() => rx?.join(...a));
+        attempt(() => rx?.leave(a[0], a[2]));
+        break;
+      case 'tx-send': {
+        const id = attempt(() => tx?.addDestination(a[0], a[1]));
+        attempt(() => tx?.send(id ?? 0, a[2]));
+        attempt(() => tx?.sendBatch(Uint32Array.of(id ?? 0, 7), [a[2], Buffer.from('x')], 0));
+        break;
+      }
+    }
+  }),
+  seedText ? { numRuns: runs, seed: Number(seedText) } : { numRuns: runs },
+);
+
+// Half of what is open is closed; the rest is left to the environment's teardown at exit.
+open.forEach((s, i) => i % 2 === 0 && attempt(() => s.close()));
+console.log(JSON.stringify({ calls, threw, nonErrors }));
+process.exit(0);

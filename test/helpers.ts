@@ -119,6 +119,7 @@ export function sendCode(options: Record<string, unknown>, data: string, group: 
     const tx = (state.tx[${JSON.stringify(key)}] ??= new mce.McastTxSocket(${key}));
     for (let i = 0; i < ${times}; i++) await tx.send(${JSON.stringify(data)}, ${JSON.stringify(group)}, ${port});
     return tx.address();`;
+}
 
 /** Open sockets of this process (descriptors that are sockets: other descriptors come and go). */
 export function openSockets(): number {

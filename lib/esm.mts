@@ -25,8 +25,10 @@ export type {
   IfaceSpecifier,
   McastBatchMessage,
   McastMessage,
+  McastRxSocketEvents,
   McastRxSocketOptions,
   McastRxStats,
   McastTxSocketOptions,
+  MulticastExpertErrorDetails,
   ReceiveOptions,
 } from './index.js';

@@ -226,6 +226,7 @@ const registry = new FinalizationRegistry<RxCore>((core) => {
  * for await (const msg of rx) console.log(msg.group, msg.ifaceName, msg.data.toString());
  * ```
  */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- McastRxSocketEvents types the listeners
 export class McastRxSocket extends EventEmitter {
   /** The UDP port. */
   readonly port: number;
@@ -623,3 +624,36 @@ export class McastRxSocket extends EventEmitter {
     return Promise.resolve();
   }
 }
+
+/** The events of a {@link McastRxSocket}, each with the arguments its listeners get. */
+export interface McastRxSocketEvents {
+  /** One datagram. */
+  message: [msg: McastMessage];
+  /** Every datagram that arrived in one event-loop turn, in order: the fastest way to read. */
+  batch: [msgs: McastMessage[]];
+  /** An error of the receive path. Without a listener it rejects a pending receive(), else it is emitted as a process warning. */
+  error: [err: MulticastExpertError];
+  /** The socket was closed. */
+  close: [];
+}
+
+// Listener types for the events above, merged into the class's type (no code). The last overload
+// of each keeps EventEmitter's own signature, for other event names.
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-declaration-merging */
+export interface McastRxSocket {
+  on<K extends keyof McastRxSocketEvents>(event: K, listener: (...args: McastRxSocketEvents[K]) => void): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+  once<K extends keyof McastRxSocketEvents>(event: K, listener: (...args: McastRxSocketEvents[K]) => void): this;
+  once(event: string | symbol, listener: (...args: any[]) => void): this;
+  off<K extends keyof McastRxSocketEvents>(event: K, listener: (...args: McastRxSocketEvents[K]) => void): this;
+  off(event: string | symbol, listener: (...args: any[]) => void): this;
+  addListener<K extends keyof McastRxSocketEvents>(event: K, listener: (...args: McastRxSocketEvents[K]) => void): this;
+  addListener(event: string | symbol, listener: (...args: any[]) => void): this;
+  removeListener<K extends keyof McastRxSocketEvents>(event: K, listener: (...args: McastRxSocketEvents[K]) => void): this;
+  removeListener(event: string | symbol, listener: (...args: any[]) => void): this;
+  prependListener<K extends keyof McastRxSocketEvents>(event: K, listener: (...args: McastRxSocketEvents[K]) => void): this;
+  prependListener(event: string | symbol, listener: (...args: any[]) => void): this;
+  prependOnceListener<K extends keyof McastRxSocketEvents>(event: K, listener: (...args: McastRxSocketEvents[K]) => void): this;
+  prependOnceListener(event: string | symbol, listener: (...args: any[]) => void): this;
+}
+/* eslint-enable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-declaration-merging */

@@ -41,14 +41,26 @@ export interface McastRxSocketOptions {
 
 /** One received datagram. */
 export interface McastMessage {
+  /** The payload. */
   data: Buffer;
-  source: { address: string; port: number; family: Family; scopeId?: number };
+  /** The sender. */
+  source: {
+    /** The sender's address. */
+    address: string;
+    /** The sender's port. */
+    port: number;
+    /** The address family. */
+    family: Family;
+    /** IPv6 link-local senders: the scope (interface index). */
+    scopeId?: number;
+  };
   /** The multicast group the datagram was sent to. */
   group: string;
   /** Its destination port. */
   port: number;
   /** The interface it arrived on. */
   ifaceIndex: number;
+  /** The name of the interface it arrived on. */
   ifaceName: string;
   /** The datagram was longer than maxMessageSize and was cut. */
   truncated: boolean;
@@ -72,6 +84,7 @@ export interface McastRxStats {
 export interface ReceiveOptions {
   /** In ms; overrides the socket's timeout. */
   timeout?: number;
+  /** Aborts the wait: receive() then rejects with an AbortError. */
   signal?: AbortSignal;
 }
 
@@ -311,6 +324,7 @@ export class McastRxSocket extends EventEmitter {
   get timeout(): number | undefined {
     return this.#timeout;
   }
+  /** Sets the default timeout of receive(), in ms; throws ERR_INVALID_OPTION for a negative or non-numeric value. */
   set timeout(value: number | undefined) {
     this.#timeout = checkTimeout(value, 'timeout');
   }
@@ -641,19 +655,33 @@ export interface McastRxSocketEvents {
 // of each keeps EventEmitter's own signature, for other event names.
 /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-declaration-merging */
 export interface McastRxSocket {
+  /** Calls `listener` for every `event` (see {@link McastRxSocketEvents}). */
   on<K extends keyof McastRxSocketEvents>(event: K, listener: (...args: McastRxSocketEvents[K]) => void): this;
+  /** EventEmitter.on, for other events. */
   on(event: string | symbol, listener: (...args: any[]) => void): this;
+  /** Calls `listener` for the next `event` only. */
   once<K extends keyof McastRxSocketEvents>(event: K, listener: (...args: McastRxSocketEvents[K]) => void): this;
+  /** EventEmitter.once, for other events. */
   once(event: string | symbol, listener: (...args: any[]) => void): this;
+  /** Removes a listener (as removeListener). */
   off<K extends keyof McastRxSocketEvents>(event: K, listener: (...args: McastRxSocketEvents[K]) => void): this;
+  /** EventEmitter.off, for other events. */
   off(event: string | symbol, listener: (...args: any[]) => void): this;
+  /** Same as on(). */
   addListener<K extends keyof McastRxSocketEvents>(event: K, listener: (...args: McastRxSocketEvents[K]) => void): this;
+  /** EventEmitter.addListener, for other events. */
   addListener(event: string | symbol, listener: (...args: any[]) => void): this;
+  /** Removes a listener added with on(), once() or addListener(). */
   removeListener<K extends keyof McastRxSocketEvents>(event: K, listener: (...args: McastRxSocketEvents[K]) => void): this;
+  /** EventEmitter.removeListener, for other events. */
   removeListener(event: string | symbol, listener: (...args: any[]) => void): this;
+  /** Like on(), but the listener runs before those already added. */
   prependListener<K extends keyof McastRxSocketEvents>(event: K, listener: (...args: McastRxSocketEvents[K]) => void): this;
+  /** EventEmitter.prependListener, for other events. */
   prependListener(event: string | symbol, listener: (...args: any[]) => void): this;
+  /** Like once(), but the listener runs before those already added. */
   prependOnceListener<K extends keyof McastRxSocketEvents>(event: K, listener: (...args: McastRxSocketEvents[K]) => void): this;
+  /** EventEmitter.prependOnceListener, for other events. */
   prependOnceListener(event: string | symbol, listener: (...args: any[]) => void): this;
 }
 /* eslint-enable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-declaration-merging */

@@ -126,8 +126,18 @@ done
 echo "== runtimes"
 NODE18=""
 ARM64=""
+# Debian's node loads some of its own modules from /usr/share/nodejs: for the amd64 one, an overlay in
+# a private mount namespace shows the unpacked root's /usr/share there (the machine's stays as it
+# is); qemu-user's -L does the same for the arm64 one.
+OVERLAY='mount -t overlay overlay -o lowerdir="$1/usr/share":/usr/share /usr/share && shift && exec "$@"'
 if NODE18="$(bash test/dist/debian-node.sh amd64 2>"$WORK/node18.log")"; then
-  ok "Debian's Node $("$NODE18/usr/bin/node" --version 2>/dev/null || echo 18) (amd64) unpacked at $NODE18"
+  if NODE18_VERSION="$(LD_LIBRARY_PATH="$NODE18/usr/lib/x86_64-linux-gnu" unshare --mount sh -c "$OVERLAY" node18 "$NODE18" \
+    "$NODE18/usr/bin/node" --version 2>"$WORK/node18.log")"; then
+    ok "Debian's Node $NODE18_VERSION (amd64) unpacked at $NODE18"
+  else
+    NODE18=""
+    skip "Node 18 run (it needs a private mount namespace with an overlay: $(tail -1 "$WORK/node18.log"))"
+  fi
 else
   NODE18=""
   skip "Node 18 run (Debian's nodejs could not be fetched: $(tail -1 "$WORK/node18.log"))"
@@ -142,15 +152,12 @@ else
   ARM64=""
   skip "arm64 run (Debian's nodejs:arm64 could not be fetched: $(tail -1 "$WORK/arm64.log"))"
 fi
-# Debian's node loads some of its own modules from /usr/share/nodejs: for the amd64 one, an overlay in
-# a private mount namespace shows the unpacked root's /usr/share there (the machine's stays as it
-# is); qemu-user's -L does the same for the arm64 one.
-RUNTIMES="$(NODE18="$NODE18" ARM64="$ARM64" QEMU="$(command -v qemu-aarch64 || true)" node -e '
-  const { NODE18, ARM64, QEMU } = process.env;
+RUNTIMES="$(NODE18="$NODE18" ARM64="$ARM64" QEMU="$(command -v qemu-aarch64 || true)" OVERLAY="$OVERLAY" node -e '
+  const { NODE18, ARM64, QEMU, OVERLAY } = process.env;
   const runtimes = [{ name: `node ${process.version} ${process.arch}`, command: [process.execPath] }];
   if (NODE18) runtimes.push({
     name: "Debian node 18 x64",
-    command: ["unshare", "--mount", "sh", "-c", "mount -t overlay overlay -o lowerdir=\"$1/usr/share\":/usr/share /usr/share && shift && exec \"$@\"", "node18", NODE18, `${NODE18}/usr/bin/node`],
+    command: ["unshare", "--mount", "sh", "-c", OVERLAY, "node18", NODE18, `${NODE18}/usr/bin/node`],
     env: { LD_LIBRARY_PATH: `${NODE18}/usr/lib/x86_64-linux-gnu` },
   });
   if (ARM64) runtimes.push({

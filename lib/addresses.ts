@@ -47,7 +47,16 @@ function isMulticastParsed(p: ParsedIp): boolean {
   return p.address.startsWith('ff');
 }
 
-/** True if `ip` is an IPv4 (224.0.0.0/4) or IPv6 (ff00::/8) multicast address. Never throws. */
+/**
+ * True if `ip` is an IPv4 (224.0.0.0/4) or IPv6 (ff00::/8) multicast address. Never throws.
+ *
+ * @example
+ * ```ts
+ * isMulticastIp('239.1.2.3'); // true
+ * isMulticastIp('10.0.0.1');  // false
+ * isMulticastIp('hello');     // false
+ * ```
+ */
 export function isMulticastIp(ip: string): boolean {
   const p = parseIp(ip);
   return p !== null && isMulticastParsed(p);
@@ -64,6 +73,12 @@ export function checkFamily(family: unknown, what = 'family'): Family {
  * Throws a {@link MulticastExpertError} unless `ip` is a multicast address (of `family`, if given):
  * `ERR_INVALID_ADDRESS` for something that is not an IP address, `ERR_NOT_MULTICAST` for a unicast
  * address, `ERR_FAMILY_MISMATCH` for the other family.
+ *
+ * @example
+ * ```ts
+ * validateMcastIp('ff15::1234', 'ipv6'); // passes
+ * validateMcastIp('10.0.0.1');           // throws, code 'ERR_NOT_MULTICAST'
+ * ```
  */
 export function validateMcastIp(ip: string, family?: Family): void {
   parseGroup(ip, family);

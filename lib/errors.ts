@@ -3,7 +3,18 @@
  * @module
  */
 
-/** Codes of errors the library itself raises (OS errors keep their errno name as the code). */
+/**
+ * Codes of errors the library itself raises (OS errors keep their errno name as the code).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   validateMcastIp(input);
+ * } catch (err) {
+ *   if (err instanceof MulticastExpertError && err.code === ErrorCodes.NOT_MULTICAST) console.log('not a group');
+ * }
+ * ```
+ */
 export const ErrorCodes = {
   /** Not an IP address. */
   INVALID_ADDRESS: 'ERR_INVALID_ADDRESS',
@@ -40,11 +51,15 @@ export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
 const kBrand = Symbol.for('multicast-expert.MulticastExpertError');
 
-/** Fields of an error beyond its message. */
+/** Fields of a {@link MulticastExpertError} beyond its code and message, as its constructor takes them. */
 export interface MulticastExpertErrorDetails {
+  /** For OS errors: libuv's error number (negative). */
   errno?: number;
+  /** For OS errors: the failing call. */
   syscall?: string;
+  /** What the caller can do about it; also appended to the message. */
   hint?: string;
+  /** The error this one wraps. */
   cause?: unknown;
 }
 
@@ -55,6 +70,15 @@ export interface MulticastExpertErrorDetails {
  * present, says what the caller can do about it.
  *
  * `instanceof` works across copies of the package (the check uses a global symbol).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   new McastRxSocket({ groups: ['239.1.2.3'], port: 5000, iface: 'eth9' });
+ * } catch (err) {
+ *   if (err instanceof MulticastExpertError) console.log(err.code, err.hint); // 'ERR_IFACE_NOT_FOUND', ...
+ * }
+ * ```
  */
 export class MulticastExpertError extends Error {
   /** Stable error code. */
@@ -66,6 +90,7 @@ export class MulticastExpertError extends Error {
   /** What the caller can do about it, when known. */
   readonly hint?: string;
 
+  /** An error with a code, a message, and (for OS errors) errno and syscall; the hint is appended to the message. */
   constructor(code: string, message: string, details: MulticastExpertErrorDetails = {}) {
     super(details.hint ? `${message} (${details.hint})` : message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = 'MulticastExpertError';
@@ -76,6 +101,7 @@ export class MulticastExpertError extends Error {
     Object.defineProperty(this, kBrand, { value: true });
   }
 
+  /** True for a MulticastExpertError from any copy of the package. */
   static override [Symbol.hasInstance](value: unknown): boolean {
     return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[kBrand] === true;
   }

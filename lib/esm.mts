@@ -29,9 +29,11 @@ export type {
   IfaceWatcher,
   McastBatchMessage,
   McastMessage,
+  McastRxSocketEvents,
   McastRxSocketOptions,
   McastRxStats,
   McastTxSocketOptions,
+  MulticastExpertErrorDetails,
   ReceiveOptions,
   WatchInterfacesOptions,
 } from './index.js';

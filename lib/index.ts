@@ -3,7 +3,7 @@
  * @module
  */
 export { type Family, LOCALHOST_IPV4, LOCALHOST_IPV6, isMulticastIp, validateMcastIp } from './addresses';
-export { ErrorCodes, type ErrorCode, MulticastExpertError } from './errors';
+export { ErrorCodes, type ErrorCode, MulticastExpertError, type MulticastExpertErrorDetails } from './errors';
 export {
   type IfaceAddress,
   type IfaceInfo,
@@ -17,5 +17,12 @@ export {
   scanInterfaces,
 } from './interfaces';
 export { type McastBatchMessage, McastTxSocket, type McastTxSocketOptions } from './tx-socket';
-export { type McastMessage, McastRxSocket, type McastRxSocketOptions, type McastRxStats, type ReceiveOptions } from './rx-socket';
+export {
+  type McastMessage,
+  McastRxSocket,
+  type McastRxSocketEvents,
+  type McastRxSocketOptions,
+  type McastRxStats,
+  type ReceiveOptions,
+} from './rx-socket';
 export { type IfaceChange, type IfaceChangeType, type IfaceWatcher, type WatchInterfacesOptions, watchInterfaces } from './watch';

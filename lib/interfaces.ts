@@ -9,7 +9,9 @@ import { native } from './native';
 
 /** One address of an interface. */
 export interface IfaceAddress {
+  /** The address, e.g. '10.0.0.7' or 'fe80::1' (without a zone; see scopeId). */
   address: string;
+  /** The length of the network prefix: 24 for a /24. */
   prefixLength: number;
   /** IPv6 only: the scope id (the interface index for link-local addresses, else 0). */
   scopeId?: number;
@@ -25,20 +27,35 @@ export interface IfaceInfo {
   index: number;
   /** 'aa:bb:cc:dd:ee:ff', or null when the interface has none. */
   linkLayerAddress: string | null;
+  /** Its IPv4 addresses. */
   ipv4: IfaceAddress[];
+  /** Its IPv6 addresses, link-local ones with their scopeId. */
   ipv6: IfaceAddress[];
+  /** Administratively up (IFF_UP). */
   up: boolean;
+  /** Operationally up: a link is there (IFF_RUNNING). */
   running: boolean;
+  /** The loopback interface. */
   loopback: boolean;
+  /** Multicast-capable (IFF_MULTICAST): VPN tunnels often are not. */
   multicast: boolean;
+  /** A point-to-point link (tunnels, PPP). */
   pointToPoint: boolean;
+  /** The MTU in bytes, or null when the OS did not say. */
   mtu: number | null;
 }
 
 /** An interface given by name, by IPv4/IPv6 address (IPv6 may carry %scope), by index, or as an IfaceInfo. */
 export type IfaceSpecifier = string | number | IfaceInfo;
 
-/** Every interface of the machine, also those that are down or have no address, by index. */
+/**
+ * Every interface of the machine, also those that are down or have no address, by index.
+ *
+ * @example
+ * ```ts
+ * for (const i of scanInterfaces()) console.log(i.index, i.name, i.up, i.ipv4.map((a) => a.address));
+ * ```
+ */
 export function scanInterfaces(): IfaceInfo[] {
   try {
     return native().scanInterfaces();
@@ -104,6 +121,12 @@ function matchSpecifier(spec: unknown, scan: () => IfaceInfo[]): IfaceInfo[] {
  * first, then an index, then an address; an address that two interfaces share matches both.
  * Throws `ERR_IFACE_NOT_FOUND` for a specifier that matches nothing. With `options.ifaces` (or
  * IfaceInfo specifiers) the machine is not scanned again.
+ *
+ * @example
+ * ```ts
+ * const [eth0, third] = findInterfaces(['eth0', 3]); // by name, by index
+ * findInterfaces(['10.0.0.7', 'fe80::1%eth1']);       // by address
+ * ```
  */
 export function findInterfaces(specifiers: Iterable<IfaceSpecifier>, options?: { ifaces?: IfaceInfo[] }): IfaceInfo[] {
   const given = ifacesOption(options);
@@ -150,7 +173,14 @@ export function preferredAddress(iface: IfaceInfo, family: Family): IfaceAddress
   return iface.ipv6.find((a) => !a.scopeId) ?? iface.ipv6[0];
 }
 
-/** Every IP address of the machine (IPv6 link-local ones with %interface). Both families by default. */
+/**
+ * Every IP address of the machine (IPv6 link-local ones with %interface). Both families by default.
+ *
+ * @example
+ * ```ts
+ * getInterfaceIps({ ipv6: false }); // ['127.0.0.1', '10.0.0.7']
+ * ```
+ */
 export function getInterfaceIps(options?: { ipv4?: boolean; ipv6?: boolean }): string[] {
   if (options !== undefined && (typeof options !== 'object' || options === null))
     fail(ErrorCodes.INVALID_OPTION, `options must be an object, got ${describe(options)}`);
@@ -168,6 +198,12 @@ export function getInterfaceIps(options?: { ipv4?: boolean; ipv6?: boolean }): s
 /**
  * The interface that carries the machine's default route for the family, or null when there is no
  * default route. Read from the routing table; never a guess.
+ *
+ * @example
+ * ```ts
+ * const iface = getDefaultGatewayIface('ipv4');
+ * if (iface !== null) console.log(`the default route leaves through ${iface.name}`);
+ * ```
  */
 export function getDefaultGatewayIface(family: Family, options?: { ifaces?: IfaceInfo[] }): IfaceInfo | null {
   checkFamily(family);

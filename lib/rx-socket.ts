@@ -49,14 +49,26 @@ export interface McastRxSocketOptions {
 
 /** One received datagram. */
 export interface McastMessage {
+  /** The payload. */
   data: Buffer;
-  source: { address: string; port: number; family: Family; scopeId?: number };
+  /** The sender. */
+  source: {
+    /** The sender's address. */
+    address: string;
+    /** The sender's port. */
+    port: number;
+    /** The address family. */
+    family: Family;
+    /** IPv6 link-local senders: the scope (interface index). */
+    scopeId?: number;
+  };
   /** The multicast group the datagram was sent to. */
   group: string;
   /** Its destination port. */
   port: number;
   /** The interface it arrived on. */
   ifaceIndex: number;
+  /** The name of the interface it arrived on. */
   ifaceName: string;
   /** The datagram was longer than maxMessageSize and was cut. */
   truncated: boolean;
@@ -80,6 +92,7 @@ export interface McastRxStats {
 export interface ReceiveOptions {
   /** In ms; overrides the socket's timeout. */
   timeout?: number;
+  /** Aborts the wait: receive() then rejects with an AbortError. */
   signal?: AbortSignal;
 }
 
@@ -239,6 +252,7 @@ const registry = new FinalizationRegistry<RxCore>((core) => {
  * for await (const msg of rx) console.log(msg.group, msg.ifaceName, msg.data.toString());
  * ```
  */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- McastRxSocketEvents types the listeners
 export class McastRxSocket extends EventEmitter {
   /** The UDP port. */
   readonly port: number;
@@ -345,6 +359,7 @@ export class McastRxSocket extends EventEmitter {
   get timeout(): number | undefined {
     return this.#timeout;
   }
+  /** Sets the default timeout of receive(), in ms; throws ERR_INVALID_OPTION for a negative or non-numeric value. */
   set timeout(value: number | undefined) {
     this.#timeout = checkTimeout(value, 'timeout');
   }
@@ -809,3 +824,50 @@ export class McastRxSocket extends EventEmitter {
     return Promise.resolve();
   }
 }
+
+/** The events of a {@link McastRxSocket}, each with the arguments its listeners get. */
+export interface McastRxSocketEvents {
+  /** One datagram. */
+  message: [msg: McastMessage];
+  /** Every datagram that arrived in one event-loop turn, in order: the fastest way to read. */
+  batch: [msgs: McastMessage[]];
+  /** An error of the receive path. Without a listener it rejects a pending receive(), else it is emitted as a process warning. */
+  error: [err: MulticastExpertError];
+  /** The socket was closed. */
+  close: [];
+}
+
+// Listener types for the events above, merged into the class's type (no code). The last overload
+// of each keeps EventEmitter's own signature, for other event names.
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-declaration-merging */
+export interface McastRxSocket {
+  /** Calls `listener` for every `event` (see {@link McastRxSocketEvents}). */
+  on<K extends keyof McastRxSocketEvents>(event: K, listener: (...args: McastRxSocketEvents[K]) => void): this;
+  /** EventEmitter.on, for other events. */
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+  /** Calls `listener` for the next `event` only. */
+  once<K extends keyof McastRxSocketEvents>(event: K, listener: (...args: McastRxSocketEvents[K]) => void): this;
+  /** EventEmitter.once, for other events. */
+  once(event: string | symbol, listener: (...args: any[]) => void): this;
+  /** Removes a listener (as removeListener). */
+  off<K extends keyof McastRxSocketEvents>(event: K, listener: (...args: McastRxSocketEvents[K]) => void): this;
+  /** EventEmitter.off, for other events. */
+  off(event: string | symbol, listener: (...args: any[]) => void): this;
+  /** Same as on(). */
+  addListener<K extends keyof McastRxSocketEvents>(event: K, listener: (...args: McastRxSocketEvents[K]) => void): this;
+  /** EventEmitter.addListener, for other events. */
+  addListener(event: string | symbol, listener: (...args: any[]) => void): this;
+  /** Removes a listener added with on(), once() or addListener(). */
+  removeListener<K extends keyof McastRxSocketEvents>(event: K, listener: (...args: McastRxSocketEvents[K]) => void): this;
+  /** EventEmitter.removeListener, for other events. */
+  removeListener(event: string | symbol, listener: (...args: any[]) => void): this;
+  /** Like on(), but the listener runs before those already added. */
+  prependListener<K extends keyof McastRxSocketEvents>(event: K, listener: (...args: McastRxSocketEvents[K]) => void): this;
+  /** EventEmitter.prependListener, for other events. */
+  prependListener(event: string | symbol, listener: (...args: any[]) => void): this;
+  /** Like once(), but the listener runs before those already added. */
+  prependOnceListener<K extends keyof McastRxSocketEvents>(event: K, listener: (...args: McastRxSocketEvents[K]) => void): this;
+  /** EventEmitter.prependOnceListener, for other events. */
+  prependOnceListener(event: string | symbol, listener: (...args: any[]) => void): this;
+}
+/* eslint-enable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-declaration-merging */

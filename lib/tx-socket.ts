@@ -28,8 +28,11 @@ export interface McastTxSocketOptions {
 
 /** One datagram of {@link McastTxSocket.sendBatch}. */
 export interface McastBatchMessage {
+  /** The payload (a string is sent as UTF-8). */
   data: string | Uint8Array;
+  /** The destination group. */
   group: string;
+  /** The destination port. */
   port: number;
 }
 
@@ -307,7 +310,14 @@ export class McastTxSocket {
   }
 
   /** The local address and port the datagrams are sent from. */
-  address(): { address: string; port: number; family: Family } {
+  address(): {
+    /** The source address. */
+    address: string;
+    /** The source port. */
+    port: number;
+    /** The address family. */
+    family: Family;
+  } {
     if (this.#closed) fail(ErrorCodes.SOCKET_CLOSED, 'the McastTxSocket is closed');
     const [address, port] = this.#handle.address();
     return { address, port, family: this.family };

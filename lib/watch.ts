@@ -20,6 +20,7 @@ export type IfaceChangeType = 'added' | 'removed' | 'up' | 'down' | 'address-add
 
 /** One change of one interface, as {@link watchInterfaces} reports it. */
 export interface IfaceChange {
+  /** What happened: 'added', 'removed', 'up', 'down', 'address-added' or 'address-removed'. */
   type: IfaceChangeType;
   /** The interface after the change; for 'removed', as it was last seen. */
   iface: IfaceInfo;

@@ -10,6 +10,7 @@
         "native/interfaces_binding.cc",
         "native/os/interfaces_common.cc",
         "native/os/mcast_membership.cc",
+        "native/os/socket_common.cc",
         "native/rx_socket.cc",
         "native/tx_socket.cc"
       ],

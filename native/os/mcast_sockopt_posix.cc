@@ -197,15 +197,4 @@ SysError BindSocket(socket_t s, const SockAddr& address) {
   return {};
 }
 
-SysError LocalAddress(socket_t s, SockAddr& out) {
-  socklen_t len = sizeof(out.storage);
-  if (getsockname(s, out.raw(), &len) != 0) return Fail("getsockname");
-  out.length = len;
-  return {};
-}
-
-SysError SetReceiveBuffer(socket_t s, int bytes) {
-  return SetOpt(s, SOL_SOCKET, SO_RCVBUF, bytes, "setsockopt(SO_RCVBUF)");
-}
-
 }  // namespace mce

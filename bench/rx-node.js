@@ -1,0 +1,185 @@
+'use strict';
+// A benchmark receiver in Node.js, run on a lab host by bench/run.js (never outside the lab):
+//   node bench/rx-node.js --kind message|batch|dgram --group G --port P --iface NAME --addr A
+//                         [--rcvbuf BYTES] [--sampleMs MS]
+// message / batch: McastRxSocket with a 'message' or a 'batch' listener; dgram: Node's dgram socket
+// (reuseAddr, addMembership on the interface's address), the baseline.
+// Every receiver does the same work per datagram: it reads the sequence number and checks the order.
+// The harness itself stays out of the way while datagrams flow: no timers (a timer makes every
+// epoll_wait arm one), the clock read once per 1024 datagrams, RSS sampled only when asked.
+// Protocol on stdin: "mark" (after a warm-up flood) restarts the counts; "stop" ends the run after
+// 100 ms without data. Prints "ready" once joined, "marked", and at the end one JSON line: counts,
+// sequence checks, CPU time since the mark, wake-ups, RSS samples and peak RSS.
+const dgram = require('node:dgram');
+const path = require('node:path');
+
+const MAGIC = 0x4d434542;
+
+function parseArgs(argv) {
+  const a = { kind: '', group: '', port: 0, iface: '', addr: '', rcvbuf: 0, sampleMs: 0 };
+  for (let i = 0; i < argv.length; i += 2) {
+    const k = argv[i].replace(/^--/, '');
+    if (!(k in a)) throw new Error(`unknown option ${argv[i]}`);
+    a[k] = typeof a[k] === 'number' ? Number(argv[i + 1]) : argv[i + 1];
+  }
+  return a;
+}
+
+const args = parseArgs(process.argv.slice(2));
+let received = 0;
+let gaps = 0;
+let disorder = 0;
+let foreign = 0;
+let batches = 0;
+let next = 0;
+let firstAt = 0n;
+let lastAt = 0n;
+let countAtLast = 0;
+const rssSamples = [];
+let sampler;
+let cpu0 = process.cpuUsage();
+let switches0 = process.resourceUsage().voluntaryContextSwitches;
+
+function account(data) {
+  if (data.length < 16 || data.readUInt32LE(0) !== MAGIC) {
+    foreign++;
+    return;
+  }
+  const seq = data.readUInt32LE(8) + data.readUInt32LE(12) * 4294967296;
+  if (seq < next) disorder++;
+  else {
+    gaps += seq - next;
+    next = seq + 1;
+  }
+}
+
+/** Called with the count before and after some datagrams arrived: notes the clock now and then. */
+function arrived(before, after) {
+  if (before === 0) {
+    firstAt = process.hrtime.bigint();
+    lastAt = firstAt;
+    countAtLast = after;
+    if (args.sampleMs > 0) {
+      rssSamples.push([0, process.memoryUsage.rss()]);
+      sampler = setInterval(() => rssSamples.push([Number(process.hrtime.bigint() - firstAt) / 1e9, process.memoryUsage.rss()]), args.sampleMs);
+    }
+  } else if (before >> 10 !== after >> 10) {
+    lastAt = process.hrtime.bigint();
+    countAtLast = after;
+  }
+}
+
+let stats = () => ({});
+let close = () => {};
+
+if (args.kind === 'message' || args.kind === 'batch') {
+  const { McastRxSocket } = require(path.join(__dirname, '..', 'dist'));
+  const options = { groups: [args.group], port: args.port, iface: args.iface };
+  if (args.rcvbuf > 0) options.receiveBufferSize = args.rcvbuf;
+  const rx = new McastRxSocket(options);
+  if (args.kind === 'message') {
+    rx.on('message', (msg) => {
+      arrived(received, ++received);
+      account(msg.data);
+    });
+  } else {
+    rx.on('batch', (msgs) => {
+      const before = received;
+      received += msgs.length;
+      arrived(before, received);
+      batches++;
+      for (let i = 0; i < msgs.length; i++) account(msgs[i].data);
+    });
+  }
+  rx.on('error', (err) => {
+    console.error(err);
+    process.exit(1);
+  });
+  stats = () => rx.stats();
+  close = () => rx.close();
+  ready();
+} else if (args.kind === 'dgram') {
+  const sock = dgram.createSocket({ type: 'udp4', reuseAddr: true, recvBufferSize: args.rcvbuf > 0 ? args.rcvbuf : undefined });
+  sock.on('message', (data) => {
+    arrived(received, ++received);
+    account(data);
+  });
+  sock.bind(args.port, () => {
+    sock.addMembership(args.group, args.addr);
+    ready();
+  });
+  close = () => sock.close();
+} else {
+  throw new Error(`unknown --kind ${args.kind}`);
+}
+
+function ready() {
+  cpu0 = process.cpuUsage();
+  switches0 = process.resourceUsage().voluntaryContextSwitches;
+  process.stdout.write('ready\n');
+}
+
+// The warm-up is over (the code is compiled): count from here.
+function mark() {
+  received = 0;
+  countAtLast = 0;
+  next = 0;
+  gaps = 0;
+  disorder = 0;
+  foreign = 0;
+  batches = 0;
+  rssSamples.length = 0;
+  if (sampler !== undefined) clearInterval(sampler);
+  sampler = undefined;
+  cpu0 = process.cpuUsage();
+  switches0 = process.resourceUsage().voluntaryContextSwitches;
+  process.stdout.write('marked\n');
+}
+
+function stopWhenIdle() {
+  // The socket drains first: finish after 100 ms without a new datagram.
+  let seen = received;
+  const idle = setInterval(() => {
+    if (received !== seen) {
+      seen = received;
+      return;
+    }
+    clearInterval(idle);
+    finish();
+  }, 100);
+}
+
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (text) => {
+  if (text.includes('mark')) mark();
+  if (text.includes('stop')) stopWhenIdle();
+});
+
+function finish() {
+  const cpu = process.cpuUsage(cpu0);
+  const usage = process.resourceUsage();
+  if (sampler !== undefined) clearInterval(sampler);
+  if (args.sampleMs > 0) rssSamples.push([Number(lastAt - firstAt) / 1e9, process.memoryUsage.rss()]);
+  const s = stats();
+  const out = {
+    received,
+    gaps,
+    disorder,
+    foreign,
+    kernelDrops: s.kernelDrops ?? null,
+    filtered: s.filtered ?? null,
+    // The clock at the first datagram and at the last 1024th: countAtLast datagrams in activeSeconds.
+    activeSeconds: Number(lastAt - firstAt) / 1e9,
+    countAtLast,
+    cpuUser: cpu.user / 1e6,
+    cpuSys: cpu.system / 1e6,
+    maxRssKb: usage.maxRSS,
+    // Sleeps in the kernel while waiting for data: each one costs a wake-up.
+    wakeups: usage.voluntaryContextSwitches - switches0,
+    batches: args.kind === 'batch' ? batches : null,
+    rssSamples,
+  };
+  close();
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+  process.exit(0);
+}

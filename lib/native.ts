@@ -69,7 +69,8 @@ export interface NativeAddon {
   RxSocket: new (
     options: NativeRxOptions,
     meta: ArrayBuffer,
-    onBatch: (data: ArrayBuffer, count: number) => void,
+    /** `count` records in meta; their data in `slab` from byte `base` on (offsets are from there). */
+    onBatch: (slab: ArrayBuffer, count: number, base: number) => void,
     onError: (err: Error) => void,
   ) => NativeRxSocket;
   TxSocket: new (options: NativeTxOptions) => NativeTxSocket;

@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
+import { markAsUntransferable } from 'node:worker_threads';
 
 import { type Family, type ParsedIp, checkFamily, describe, parseGroup, parseSource } from './addresses';
 import { ErrorCodes, MulticastExpertError, fail, fromNativeError } from './errors';
@@ -103,6 +104,28 @@ const kMetaRecords = 1024;
 const kQueueLimit = 4096;
 const kQueueResume = 1024;
 
+/**
+ * Makes a Buffer that is a view of `length` bytes of an ArrayBuffer at `offset`: what
+ * Buffer.from(arrayBuffer, offset, length) returns, without its argument checks (twice as fast, and
+ * this runs once per datagram). Node's Buffer[Symbol.species] is the class of its Buffers; where it
+ * is not what we expect, Buffer.from it is.
+ */
+const BufferView: new (buffer: ArrayBuffer, offset: number, length: number) => Buffer = (() => {
+  const species: unknown = (Buffer as unknown as Record<symbol, unknown>)[Symbol.species];
+  if (typeof species === 'function') {
+    try {
+      const View = species as new (buffer: ArrayBuffer, offset: number, length: number) => Buffer;
+      const probe = new View(new ArrayBuffer(4), 1, 2);
+      if (Buffer.isBuffer(probe) && probe.byteOffset === 1 && probe.length === 2 && typeof probe.readUInt16LE === 'function') return View;
+    } catch {
+      // fall through
+    }
+  }
+  return function view(buffer: ArrayBuffer, offset: number, length: number): Buffer {
+    return Buffer.from(buffer, offset, length);
+  } as unknown as new (buffer: ArrayBuffer, offset: number, length: number) => Buffer;
+})();
+
 interface Waiter {
   resolve: (msg: McastMessage | null) => void;
   reject: (err: Error) => void;
@@ -144,6 +167,8 @@ class RxCore {
   closed = false;
   /** Stops following interface changes. */
   unfollow: (() => void) | null = null;
+  /** The slab of the last batch (see onBatch). */
+  slab: ArrayBuffer | null = null;
 
   constructor(owner: McastRxSocket, readonly family: Family, readonly port: number) {
     this.weakOwner = new WeakRef(owner);
@@ -153,9 +178,29 @@ class RxCore {
     return this.strongOwner ?? this.weakOwner.deref();
   }
 
+  // The last source seen (most floods come from one sender): its address words and its text.
+  lastSource0 = -1;
+  lastSource1 = 0;
+  lastSource2 = 0;
+  lastSource3 = 0;
+  lastSourceText = '';
+
   sourceText(base: number): string {
     const w = this.words;
     const first = base + RxRecord.sourceAddr;
+    const w0 = w[first] as number;
+    if (w0 === this.lastSource0 && w[first + 1] === this.lastSource1 && w[first + 2] === this.lastSource2 && w[first + 3] === this.lastSource3) return this.lastSourceText;
+    const text = this.lookUpSource(first);
+    this.lastSource0 = w0;
+    this.lastSource1 = w[first + 1] as number;
+    this.lastSource2 = w[first + 2] as number;
+    this.lastSource3 = w[first + 3] as number;
+    this.lastSourceText = text;
+    return text;
+  }
+
+  lookUpSource(first: number): string {
+    const w = this.words;
     if (this.family === 'ipv4') {
       const key = w[first] as number;
       let text = this.sourceTexts.get(key);
@@ -185,42 +230,50 @@ class RxCore {
     this.sourceTexts.set(key, text);
   }
 
-  /** Called by the native side with one batch: the data of every datagram, and `count` records in meta. */
-  onBatch(data: ArrayBuffer, count: number): void {
+  /**
+   * Called by the native side with one batch: `count` records in meta, their data in `slab` from
+   * `base` on. The native side keeps filling the slab past this batch (see native/rx_socket.h), so
+   * every datagram's Buffer is a view of its own bytes, which nothing overwrites.
+   */
+  onBatch(slab: ArrayBuffer, count: number, base: number): void {
     if (this.closed) return;
     const owner = this.owner();
     if (owner === undefined) return;
-    const all = Buffer.from(data);
+    if (slab !== this.slab) {
+      this.slab = slab;
+      // Transferring it to a worker would take it from under the batches still to come.
+      markAsUntransferable(slab);
+    }
     const w = this.words;
     const family = this.family;
     const port = this.port;
     const messages: McastMessage[] = new Array<McastMessage>(count);
     for (let i = 0; i < count; i++) {
-      const base = i * RxRecord.words;
-      const offset = w[base + RxRecord.offset] as number;
-      const flags = w[base + RxRecord.flags] as number;
-      const ifaceIndex = w[base + RxRecord.ifindex] as number;
-      const scopeId = w[base + RxRecord.sourceScope] as number;
+      const record = i * RxRecord.words;
+      const flags = w[record + RxRecord.flags] as number;
+      const ifaceIndex = w[record + RxRecord.ifindex] as number;
+      const scopeId = w[record + RxRecord.sourceScope] as number;
       const source =
         scopeId !== 0
-          ? { address: this.sourceText(base), port: w[base + RxRecord.sourcePort] as number, family, scopeId }
-          : { address: this.sourceText(base), port: w[base + RxRecord.sourcePort] as number, family };
-      const msg: McastMessage = {
-        data: all.subarray(offset, offset + (w[base + RxRecord.length] as number)),
-        source,
-        group: this.groupsById[w[base + RxRecord.groupId] as number] as string,
-        port,
-        ifaceIndex,
-        ifaceName: this.ifaceNames.get(ifaceIndex) ?? String(ifaceIndex),
-        truncated: (flags & RxFlags.truncated) !== 0,
-      };
-      if ((flags & RxFlags.timestamp) !== 0) {
-        const sec = (w[base + RxRecord.timeSecHigh] as number) * 4294967296 + (w[base + RxRecord.timeSecLow] as number);
-        msg.timestamp = BigInt(sec) * 1_000_000_000n + BigInt(w[base + RxRecord.timeNsec] as number);
-      }
-      messages[i] = msg;
+          ? { address: this.sourceText(record), port: w[record + RxRecord.sourcePort] as number, family, scopeId }
+          : { address: this.sourceText(record), port: w[record + RxRecord.sourcePort] as number, family };
+      const data = new BufferView(slab, base + (w[record + RxRecord.offset] as number), w[record + RxRecord.length] as number);
+      const group = this.groupsById[w[record + RxRecord.groupId] as number] as string;
+      const ifaceName = this.ifaceNames.get(ifaceIndex) ?? String(ifaceIndex);
+      const truncated = (flags & RxFlags.truncated) !== 0;
+      // One object literal per case, so that messages keep one of two stable shapes.
+      messages[i] =
+        (flags & RxFlags.timestamp) === 0
+          ? { data, source, group, port, ifaceIndex, ifaceName, truncated }
+          : { data, source, group, port, ifaceIndex, ifaceName, truncated, timestamp: this.timestamp(record) };
     }
     owner.deliver(messages);
+  }
+
+  timestamp(record: number): bigint {
+    const w = this.words;
+    const sec = (w[record + RxRecord.timeSecHigh] as number) * 4294967296 + (w[record + RxRecord.timeSecLow] as number);
+    return BigInt(sec) * 1_000_000_000n + BigInt(w[record + RxRecord.timeNsec] as number);
   }
 
   onError(err: Error): void {
@@ -686,7 +739,11 @@ export class McastRxSocket extends EventEmitter {
   /** @internal Called by the core with each batch. */
   deliver(messages: McastMessage[]): void {
     const core = this.#core;
-    if (this.listenerCount('batch') > 0) this.emit('batch', messages);
+    if (this.listenerCount('batch') > 0) {
+      this.emit('batch', messages);
+      // Only 'batch' listeners and no receive() waiting: nothing is done per datagram.
+      if (core.waiters.length === 0 && this.listenerCount('message') === 0 && this.listenerCount('batch') > 0) return;
+    }
     const hasMessageListeners = this.listenerCount('message') > 0;
     const queueing = !hasMessageListeners && this.listenerCount('batch') === 0;
     for (const msg of messages) {

@@ -19,7 +19,7 @@ namespace mce {
 
 // Layout of one metadata record (uint32 words); keep in step with lib/native.ts.
 enum RxRecordWord : uint32_t {
-  kOffset = 0,       // byte offset of the data in the batch's ArrayBuffer
+  kOffset = 0,       // byte offset of the data from the batch's base in the slab
   kLength = 1,       // bytes of data
   kFlags = 2,        // kFlagTruncated | kFlagTimestamp
   kGroupId = 3,      // the id JavaScript gave the group in join()
@@ -38,7 +38,7 @@ class RxSocket : public Napi::ObjectWrap<RxSocket>, public HandleOwner {
  public:
   static void Init(Napi::Env env, Napi::Object exports);
   // new RxSocket({ family, port, maxMessageSize, receiveBufferSize, timestamps, externalLoopback },
-  //              meta: ArrayBuffer, onBatch(data: ArrayBuffer, count), onError(err))
+  //              meta: ArrayBuffer, onBatch(slab: ArrayBuffer, count, base), onError(err))
   explicit RxSocket(const Napi::CallbackInfo& info);
   ~RxSocket() override;
   void CloseHandles() override;
@@ -117,6 +117,13 @@ class RxSocket : public Napi::ObjectWrap<RxSocket>, public HandleOwner {
   size_t metaCapacity_ = 0;
   size_t pendingCount_ = 0;
   std::vector<unsigned char> pendingData_;
+  // Batches are handed over in a slab: an ArrayBuffer that batch after batch is copied into, past
+  // the bytes already handed over, and of which JavaScript makes Buffer views. A full slab is let go
+  // (the views keep it alive) and a new one made, so no Buffer JavaScript holds is ever overwritten,
+  // and a batch costs no allocation of its own. See SlabFor().
+  Napi::Reference<Napi::ArrayBuffer> slabRef_;
+  size_t slabUsed_ = 0;
+  Napi::ArrayBuffer SlabFor(Napi::Env env, size_t bytes);
   std::vector<RawDatagram> scratch_;
   uv_check_t* check_ = nullptr;
   bool checkActive_ = false;

@@ -31,8 +31,9 @@ class RxReader {
   RxReader(const RxReader&) = delete;
   RxReader& operator=(const RxReader&) = delete;
 
-  // Reads up to `maxCount` waiting datagrams from non-blocking `s` into `out` (cleared first), without
-  // blocking. An empty `out` and no error: nothing was waiting.
+  // Reads up to `maxCount` waiting datagrams from non-blocking `s`, without blocking; `out` then holds
+  // exactly those (an implementation may reuse its records, rewriting every field). An empty `out`
+  // and no error: nothing was waiting.
   SysError Read(socket_t s, int family, size_t maxMessageSize, size_t maxCount,
                 std::vector<RawDatagram>& out);
 

@@ -4,6 +4,7 @@
 // MSG_TRUNC in msg_flags marks a datagram longer than the buffer.
 #include <sys/uio.h>
 
+#include <memory>
 #include <vector>
 
 #include "rx_reader.h"
@@ -16,18 +17,38 @@ constexpr size_t kBatch = 64;
 constexpr size_t kControlSpace =
     CMSG_SPACE(sizeof(in6_pktinfo)) + CMSG_SPACE(sizeof(uint32_t)) + CMSG_SPACE(sizeof(timespec)) + 64;
 
+// Sets `a` to an address without port or scope, in place (this runs once per datagram; building
+// a SockAddr first would clear and copy a whole sockaddr_storage).
+void SetDestination(SockAddr& a, int family, const void* bytes) {
+  if (family == AF_INET) {
+    sockaddr_in* v4 = a.v4();
+    v4->sin_family = AF_INET;
+    v4->sin_port = 0;
+    std::memcpy(&v4->sin_addr, bytes, 4);
+    a.length = sizeof(sockaddr_in);
+  } else {
+    sockaddr_in6* v6 = a.v6();
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = 0;
+    v6->sin6_flowinfo = 0;
+    v6->sin6_scope_id = 0;
+    std::memcpy(&v6->sin6_addr, bytes, 16);
+    a.length = sizeof(sockaddr_in6);
+  }
+}
+
 void ParseControl(msghdr& h, RawDatagram& d) {
   for (cmsghdr* c = CMSG_FIRSTHDR(&h); c != nullptr; c = CMSG_NXTHDR(&h, c)) {
     if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
       in_pktinfo info;
       std::memcpy(&info, CMSG_DATA(c), sizeof(info));
-      d.destination = SockAddr::FromBytes(AF_INET, reinterpret_cast<unsigned char*>(&info.ipi_addr), 0, 0);
+      SetDestination(d.destination, AF_INET, &info.ipi_addr);
       d.ifindex = static_cast<uint32_t>(info.ipi_ifindex);
       d.hasDestination = true;
     } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
       in6_pktinfo info;
       std::memcpy(&info, CMSG_DATA(c), sizeof(info));
-      d.destination = SockAddr::FromBytes(AF_INET6, info.ipi6_addr.s6_addr, 0, 0);
+      SetDestination(d.destination, AF_INET6, info.ipi6_addr.s6_addr);
       d.ifindex = info.ipi6_ifindex;
       d.hasDestination = true;
     } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
@@ -46,8 +67,10 @@ void ParseControl(msghdr& h, RawDatagram& d) {
 }  // namespace
 
 struct RxReader::Impl {
-  std::vector<unsigned char> data;  // kBatch slots of the current message size
-  size_t slotSize = 0;
+  // kBatch slots of `stride` bytes, left uninitialised (the kernel writes them; untouched pages
+  // cost no memory). The stride only grows: sockets with different maxMessageSize share a reader.
+  std::unique_ptr<unsigned char[]> data;
+  size_t stride = 0;
   mmsghdr headers[kBatch];
   iovec iov[kBatch];
   sockaddr_storage sources[kBatch];
@@ -61,26 +84,30 @@ size_t RxReader::BatchLimit() { return kBatch; }
 SysError RxReader::Read(socket_t s, int family, size_t maxMessageSize, size_t maxCount,
                         std::vector<RawDatagram>& out) {
   (void)family;
-  out.clear();
   Impl& m = *impl_;
   // One spare byte is not needed: MSG_TRUNC reports the datagram's real length.
   size_t slot = maxMessageSize == 0 ? 1 : maxMessageSize;
-  if (m.slotSize != slot) {
-    m.data.assign(slot * kBatch, 0);
-    m.slotSize = slot;
+  if (m.stride < slot) {
+    m.data.reset(new unsigned char[slot * kBatch]);
+    m.stride = slot;
+    for (size_t i = 0; i < kBatch; i++) {
+      m.iov[i].iov_base = m.data.get() + i * slot;
+      msghdr& h = m.headers[i].msg_hdr;
+      std::memset(&h, 0, sizeof(h));
+      h.msg_name = &m.sources[i];
+      h.msg_iov = &m.iov[i];
+      h.msg_iovlen = 1;
+      h.msg_control = m.control[i];
+    }
   }
   size_t want = maxCount < kBatch ? maxCount : kBatch;
   for (size_t i = 0; i < want; i++) {
-    m.iov[i].iov_base = m.data.data() + i * slot;
+    // What a call changes (the kernel writes the lengths and flags back), set again for this one.
     m.iov[i].iov_len = maxMessageSize;
     msghdr& h = m.headers[i].msg_hdr;
-    std::memset(&h, 0, sizeof(h));
-    h.msg_name = &m.sources[i];
     h.msg_namelen = sizeof(m.sources[i]);
-    h.msg_iov = &m.iov[i];
-    h.msg_iovlen = 1;
-    h.msg_control = m.control[i];
     h.msg_controllen = kControlSpace;
+    h.msg_flags = 0;
     m.headers[i].msg_len = 0;
   }
   int n;
@@ -88,15 +115,22 @@ SysError RxReader::Read(socket_t s, int family, size_t maxMessageSize, size_t ma
     n = recvmmsg(s, m.headers, static_cast<unsigned>(want), MSG_DONTWAIT | MSG_TRUNC, nullptr);
   } while (n < 0 && errno == EINTR);
   if (n < 0) {
+    out.clear();
     if (IsWouldBlock(errno)) return {};
     return Fail("recvmmsg");
   }
+  // The records of the previous call are reused (resize constructs only new ones, and constructing
+  // a RawDatagram clears two sockaddr_storage): every field is set or reset below.
   out.resize(static_cast<size_t>(n));
   for (int i = 0; i < n; i++) {
     msghdr& h = m.headers[i].msg_hdr;
     RawDatagram& d = out[static_cast<size_t>(i)];
+    d.hasDestination = false;
+    d.ifindex = 0;
+    d.hasTimestamp = false;
+    d.hasDropCount = false;
     size_t full = m.headers[i].msg_len;
-    d.data = m.data.data() + static_cast<size_t>(i) * slot;
+    d.data = m.data.get() + static_cast<size_t>(i) * m.stride;
     d.truncated = (h.msg_flags & MSG_TRUNC) != 0 || full > maxMessageSize;
     d.length = full > maxMessageSize ? maxMessageSize : full;
     std::memcpy(&d.source.storage, &m.sources[i], h.msg_namelen);

@@ -232,7 +232,9 @@ export class McastTxSocket {
   /** The TTL (IPv6: hop limit) of every datagram. */
   readonly ttl: number;
   readonly #declared: Set<string> | null;
-  readonly #destinations = new Map<string, number>();
+  /** Destination ids by the group string the caller passed, then by port (no key to build per send). */
+  readonly #destinations = new Map<string, Map<number, number>>();
+  #destinationCount = 0;
   readonly #queue: SendJob[] = [];
   #waiting = false;
   #closed = false;
@@ -325,21 +327,26 @@ export class McastTxSocket {
 
   #destination(group: unknown, port: unknown): number {
     if (typeof group !== 'string' || typeof port !== 'number') return this.#newDestination(parseGroup(group, this.family), port, null);
-    const key = `${group}|${port}`;
-    return this.#destinations.get(key) ?? this.#newDestination(parseGroup(group, this.family), port, key);
+    return this.#destinations.get(group)?.get(port) ?? this.#newDestination(parseGroup(group, this.family), port, group);
   }
 
   #newDestination(g: ParsedIp, port: unknown, key: string | null): number {
     checkPort(port, 'port');
     if (this.#declared !== null && !this.#declared.has(g.address))
       fail(ErrorCodes.GROUP_NOT_DECLARED, `group ${g.address} was not declared in this socket's groups`, 'add it to the groups option, or leave groups out to send to any group');
-    if (this.#destinations.size >= kMaxDestinations && this.#queue.length === 0) {
+    if (this.#destinationCount >= kMaxDestinations && this.#queue.length === 0) {
       // Many distinct destinations: start the table afresh (no queued send refers to it now).
       this.#destinations.clear();
+      this.#destinationCount = 0;
       this.#handle.clearDestinations();
     }
     const id = this.#handle.addDestination(g.address, port as number);
-    if (key !== null) this.#destinations.set(key, id);
+    if (key !== null) {
+      let byPort = this.#destinations.get(key);
+      if (byPort === undefined) this.#destinations.set(key, (byPort = new Map()));
+      byPort.set(port as number, id);
+      this.#destinationCount++;
+    }
     return id;
   }
 

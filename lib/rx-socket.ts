@@ -50,7 +50,11 @@ export interface McastRxSocketOptions {
 
 /** One received datagram. */
 export interface McastMessage {
-  /** The payload. */
+  /**
+   * The datagram's bytes: a view into a 64 KB block shared with the datagrams read around it, never
+   * overwritten, and kept alive as a whole while any of its views is; `Buffer.from(msg.data)` copies
+   * a datagram out to keep it for long.
+   */
   data: Buffer;
   /** The sender. */
   source: {
@@ -295,10 +299,12 @@ const registry = new FinalizationRegistry<RxCore>((core) => {
  * on one port. Each datagram says which group it was sent to and which interface it arrived on, and
  * nothing else reaches it: no unicast, no other group, no other interface, no disallowed source.
  *
- * Read datagrams with `receive()`, `for await`, the 'message' event, or the 'batch' event (an array
- * per event-loop turn: the fastest). Events: 'message', 'batch', 'error', 'close', and
- * 'iface-lost' / 'iface-joined' `(iface: IfaceInfo, why: IfaceChangeType)` when an interface goes
- * away and when the socket joins its groups on one (again); see the `rejoin` option.
+ * Read datagrams with `receive()`, `for await`, the 'message' event (one McastMessage per call), or
+ * the 'batch' event (McastMessage[]: every datagram read in one event-loop turn, the cheapest way to
+ * take a flood; with only 'batch' listeners nothing is done per datagram). Events: 'message',
+ * 'batch', 'error', 'close', and 'iface-lost' / 'iface-joined' `(iface: IfaceInfo, why:
+ * IfaceChangeType)` when an interface goes away and when the socket joins its groups on one (again);
+ * see the `rejoin` option.
  *
  * ```ts
  * const rx = new McastRxSocket({ groups: ['239.1.2.3', '239.1.2.4'], port: 12345 });

@@ -466,8 +466,10 @@ Napi::ArrayBuffer RxSocket::SlabFor(Napi::Env env, size_t bytes) {
   if (!slabRef_.IsEmpty()) {
     Napi::ArrayBuffer slab = slabRef_.Value();
     // JavaScript could have detached it (by transferring a datagram's buffer): then it is not ours.
-    if (!slab.IsDetached() && slabUsed_ <= slab.ByteLength() && slab.ByteLength() - slabUsed_ >= bytes)
-      return slab;
+    if (!slab.IsDetached()) {
+      size_t size = slab.ByteLength();
+      if (slabUsed_ <= size && size - slabUsed_ >= bytes) return slab;
+    }
   }
   Napi::ArrayBuffer slab = Napi::ArrayBuffer::New(env, std::max(kSlabBytes, bytes));
   slabRef_ = Napi::Persistent(slab);

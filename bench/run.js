@@ -97,14 +97,29 @@ function cpuModel() {
   }
 }
 
+/** The system's C compiler: $CC, else the first of cc, gcc, clang that runs. */
+function cCompiler() {
+  const candidates = process.env.CC ? [process.env.CC] : ['cc', 'gcc', 'clang'];
+  for (const cc of candidates) {
+    try {
+      execFileSync(cc, ['--version'], { stdio: 'ignore' });
+      return cc;
+    } catch {
+      // not this one
+    }
+  }
+  throw new Error(`no C compiler found (tried ${candidates.join(', ')}); install gcc or set CC`);
+}
+
 /** Builds the C programs with the system compiler when their sources are newer than the binaries. */
 function buildC() {
   fs.mkdirSync(BIN, { recursive: true });
-  const cc = process.env.CC || 'cc';
+  let cc;
   for (const name of ['flood', 'sink']) {
     const src = path.join(__dirname, `${name}.c`);
     const bin = path.join(BIN, name);
     if (fs.existsSync(bin) && fs.statSync(bin).mtimeMs >= fs.statSync(src).mtimeMs) continue;
+    cc ??= cCompiler();
     execFileSync(cc, ['-O2', '-Wall', '-o', bin, src], { stdio: 'inherit' });
   }
 }

@@ -6,6 +6,7 @@
 // group on every interface (its constructor) and the descriptors it holds, against a dgram socket
 // bound to the port with addMembership() for every group and interface address. Then
 // scanInterfaces() against os.networkInterfaces(). Prints one JSON line.
+const { parseWorkerArgs } = require('./worker-args');
 const dgram = require('node:dgram');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -13,17 +14,7 @@ const path = require('node:path');
 
 const { McastRxSocket, scanInterfaces } = require(path.join(__dirname, '..', 'dist'));
 
-function parseArgs(argv) {
-  const a = { ifaces: '', addrs: '', port: 0, reps: 5 };
-  for (let i = 0; i < argv.length; i += 2) {
-    const k = argv[i].replace(/^--/, '');
-    if (!(k in a)) throw new Error(`unknown option ${argv[i]}`);
-    a[k] = typeof a[k] === 'number' ? Number(argv[i + 1]) : argv[i + 1];
-  }
-  return a;
-}
-
-const args = parseArgs(process.argv.slice(2));
+const args = parseWorkerArgs(process.argv.slice(2), { ifaces: '', addrs: '', port: 0, reps: 5 });
 const ifaces = args.ifaces.split(',');
 const addrs = args.addrs.split(',');
 const fds = () => fs.readdirSync('/proc/self/fd').length;

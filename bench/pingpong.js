@@ -6,20 +6,11 @@
 //                          --iface NAME --addr A [--count 2000] [--warmup 200]
 // pong prints "ready" and echoes until stdin closes; ping prints one JSON line of round-trip times
 // in microseconds: { count, lost, p50, p90, p99, max, mean }.
+const { parseWorkerArgs } = require('./worker-args');
 const dgram = require('node:dgram');
 const path = require('node:path');
 
-function parseArgs(argv) {
-  const a = { role: '', impl: '', groupA: '', groupB: '', port: 0, iface: '', addr: '', count: 2000, warmup: 200 };
-  for (let i = 0; i < argv.length; i += 2) {
-    const k = argv[i].replace(/^--/, '');
-    if (!(k in a)) throw new Error(`unknown option ${argv[i]}`);
-    a[k] = typeof a[k] === 'number' ? Number(argv[i + 1]) : argv[i + 1];
-  }
-  return a;
-}
-
-const args = parseArgs(process.argv.slice(2));
+const args = parseWorkerArgs(process.argv.slice(2), { role: '', impl: '', groupA: '', groupB: '', port: 0, iface: '', addr: '', count: 2000, warmup: 200 });
 const listenGroup = args.role === 'ping' ? args.groupB : args.groupA;
 const sendGroup = args.role === 'ping' ? args.groupA : args.groupB;
 

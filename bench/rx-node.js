@@ -10,22 +10,13 @@
 // Protocol on stdin: "mark" (after a warm-up flood) restarts the counts; "stop" ends the run after
 // 100 ms without data. Prints "ready" once joined, "marked", and at the end one JSON line: counts,
 // sequence checks, CPU time since the mark, wake-ups, RSS samples and peak RSS.
+const { parseWorkerArgs } = require('./worker-args');
 const dgram = require('node:dgram');
 const path = require('node:path');
 
 const MAGIC = 0x4d434542;
 
-function parseArgs(argv) {
-  const a = { kind: '', group: '', port: 0, iface: '', addr: '', rcvbuf: 0, sampleMs: 0 };
-  for (let i = 0; i < argv.length; i += 2) {
-    const k = argv[i].replace(/^--/, '');
-    if (!(k in a)) throw new Error(`unknown option ${argv[i]}`);
-    a[k] = typeof a[k] === 'number' ? Number(argv[i + 1]) : argv[i + 1];
-  }
-  return a;
-}
-
-const args = parseArgs(process.argv.slice(2));
+const args = parseWorkerArgs(process.argv.slice(2), { kind: '', group: '', port: 0, iface: '', addr: '', rcvbuf: 0, sampleMs: 0 });
 let received = 0;
 let gaps = 0;
 let disorder = 0;

@@ -7,20 +7,11 @@
 //   sendBatch: McastTxSocket.sendBatch() of `chunk` messages, awaited;
 //   dgram:     dgram socket.send() per datagram, waiting for the chunk's last callback.
 // Prints one JSON line: { sent, seconds, rate, cpuUser, cpuSys }.
+const { parseWorkerArgs } = require('./worker-args');
 const dgram = require('node:dgram');
 const path = require('node:path');
 
-function parseArgs(argv) {
-  const a = { kind: '', group: '', port: 0, iface: '', addr: '', size: 64, seconds: 2, chunk: 64 };
-  for (let i = 0; i < argv.length; i += 2) {
-    const k = argv[i].replace(/^--/, '');
-    if (!(k in a)) throw new Error(`unknown option ${argv[i]}`);
-    a[k] = typeof a[k] === 'number' ? Number(argv[i + 1]) : argv[i + 1];
-  }
-  return a;
-}
-
-const args = parseArgs(process.argv.slice(2));
+const args = parseWorkerArgs(process.argv.slice(2), { kind: '', group: '', port: 0, iface: '', addr: '', size: 64, seconds: 2, chunk: 64 });
 const payloads = [];
 for (let i = 0; i < args.chunk; i++) {
   const b = Buffer.alloc(args.size, i);

@@ -3,6 +3,7 @@
 // the handles through an async cleanup hook.
 #include "addon.h"
 
+#include <memory>
 #include <vector>
 
 #include "iface_watcher.h"
@@ -40,6 +41,17 @@ void AddonData::MaybeFinishTeardown() {
   napi_async_cleanup_hook_handle hook = teardownHook_;
   teardownHook_ = nullptr;
   napi_remove_async_cleanup_hook(hook);
+}
+
+void ClosePollThenSocket(AddonData* data, uv_poll_t*& poll, UniqueSocket&& socket) {
+  auto owned = std::make_shared<UniqueSocket>(std::move(socket));
+  if (poll == nullptr) {
+    owned->reset();
+    return;
+  }
+  uv_poll_stop(poll);
+  CloseAndDelete(data, poll, [owned]() { owned->reset(); });
+  poll = nullptr;
 }
 
 }  // namespace mce

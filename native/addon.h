@@ -8,6 +8,7 @@
 #include <set>
 
 #include "os/rx_reader.h"
+#include "os/unique_socket.h"
 
 namespace mce {
 
@@ -80,6 +81,11 @@ bool CallIntoJs(Napi::Env env, Body&& body) {
 // Closes a heap-allocated uv handle and frees it (and runs `after`) once libuv is done with it.
 template <typename Handle>
 void CloseAndDelete(AddonData* data, Handle* handle, std::function<void()> after = nullptr);
+
+// Stops and closes the poll handle that watches `socket`, and closes the socket only once libuv has
+// let go of the handle (closing a descriptor under a live uv_poll_t is undefined behaviour). Leaves
+// `poll` null and `socket` empty.
+void ClosePollThenSocket(AddonData* data, uv_poll_t*& poll, UniqueSocket&& socket);
 
 }  // namespace mce
 

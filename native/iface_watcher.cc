@@ -67,10 +67,7 @@ void IfaceWatcher::CloseHandles() {
   data_->Unregister(this);
   if (poll_ != nullptr) {
     StopPolling();
-    // The descriptor is closed only after libuv has let go of the poll handle that watches it.
-    auto socket = std::make_shared<UniqueSocket>(watch_.Close());
-    CloseAndDelete(data_, poll_, [socket]() { socket->reset(); });
-    poll_ = nullptr;
+    ClosePollThenSocket(data_, poll_, watch_.Close());
   }
   if (async_ != nullptr) {
     // Once Close returns, no OS thread touches the async handle any more.

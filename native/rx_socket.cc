@@ -170,10 +170,7 @@ void RxSocket::CloseEndpoint(Endpoint* endpoint) {
   else
     dropsOfClosedEndpoints_ += endpoint->lastDropCount;
   StopPolling(*endpoint);
-  // The descriptor is closed only after libuv has let go of the poll handle that watches it.
-  auto socket = std::make_shared<UniqueSocket>(std::move(endpoint->socket));
-  CloseAndDelete(data_, endpoint->poll, [socket]() { socket->reset(); });
-  endpoint->poll = nullptr;
+  ClosePollThenSocket(data_, endpoint->poll, std::move(endpoint->socket));
   endpoints_.erase(std::remove_if(endpoints_.begin(), endpoints_.end(),
                                   [endpoint](const std::unique_ptr<Endpoint>& e) { return e.get() == endpoint; }),
                    endpoints_.end());

@@ -89,14 +89,7 @@ void TxSocket::CloseHandles() {
   if (closed_) return;
   closed_ = true;
   data_->Unregister(this);
-  if (poll_ != nullptr) {
-    uv_poll_stop(poll_);
-    auto socket = std::make_shared<UniqueSocket>(std::move(socket_));
-    CloseAndDelete(data_, poll_, [socket]() { socket->reset(); });
-    poll_ = nullptr;
-  } else {
-    socket_.reset();
-  }
+  ClosePollThenSocket(data_, poll_, std::move(socket_));
 }
 
 void TxSocket::CheckOpen(Napi::Env env) const {

@@ -21,21 +21,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench-common.h"
+
 #define MAX_BATCH 1024
-#define MAGIC 0x4d434542u /* "BECM" little-endian: a benchmark datagram */
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double tv_s(struct timeval tv) { return (double)tv.tv_sec + (double)tv.tv_usec / 1e6; }
-
-static void die(const char *what) {
-  fprintf(stderr, "flood: %s: %s\n", what, strerror(errno));
-  exit(1);
-}
 
 static void usage(void) {
   fprintf(stderr,
@@ -44,11 +32,8 @@ static void usage(void) {
   exit(2);
 }
 
-static void put32(unsigned char *p, uint32_t v) {
-  p[0] = v & 255; p[1] = (v >> 8) & 255; p[2] = (v >> 16) & 255; p[3] = v >> 24;
-}
-
 int main(int argc, char **argv) {
+  bench_program = "flood";
   const char *group = NULL, *ifaddr = NULL;
   int port = 0, ttl = 1, loop = 0;
   size_t size = 64, batch = 64;

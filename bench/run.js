@@ -118,7 +118,8 @@ function buildC() {
   for (const name of ['flood', 'sink']) {
     const src = path.join(__dirname, `${name}.c`);
     const bin = path.join(BIN, name);
-    if (fs.existsSync(bin) && fs.statSync(bin).mtimeMs >= fs.statSync(src).mtimeMs) continue;
+    const newestSource = Math.max(fs.statSync(src).mtimeMs, fs.statSync(path.join(__dirname, 'bench-common.h')).mtimeMs);
+    if (fs.existsSync(bin) && fs.statSync(bin).mtimeMs >= newestSource) continue;
     cc ??= cCompiler();
     execFileSync(cc, ['-O2', '-Wall', '-o', bin, src], { stdio: 'inherit' });
   }

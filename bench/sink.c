@@ -28,9 +28,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench-common.h"
+
 #define BATCH 64
 #define SLOT 65536
-#define MAGIC 0x4d434542u
 #define MAX_SENDERS 16
 #ifndef IP_MULTICAST_ALL
 #define IP_MULTICAST_ALL 49
@@ -38,22 +39,6 @@
 #ifndef SO_RXQ_OVFL
 #define SO_RXQ_OVFL 40
 #endif
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-static double tv_s(struct timeval tv) { return (double)tv.tv_sec + (double)tv.tv_usec / 1e6; }
-
-static void die(const char *what) {
-  fprintf(stderr, "sink: %s: %s\n", what, strerror(errno));
-  exit(1);
-}
-
-static uint32_t get32(const unsigned char *p) {
-  return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
 
 struct sender { uint32_t id; int seen; uint64_t next; };
 static struct sender senders[MAX_SENDERS];
@@ -101,6 +86,7 @@ static int stop_requested(void) {
 }
 
 int main(int argc, char **argv) {
+  bench_program = "sink";
   const char *group = NULL, *ifname = NULL, *mode = "block";
   int port = 0, rcvbuf = 0;
   for (int i = 1; i + 1 < argc; i += 2) {

@@ -3,13 +3,13 @@
 // How quickly watchInterfaces() reports a change, and what the rescan behind each report costs, with
 // few and with many interfaces. Runs inside the private network lab (it creates veths):
 //
-//   npm run build:ts && node test/lab/enter-lab.js node bench/iface-watch.js
+//   npm run build:ts && node lab/enter-lab.js node bench/iface-watch.js
 //
 // "latency" is the time from the `ip` command's return (the kernel has sent its netlink message by
 // then) to the listener call: loop wake-up, netlink read, one scan, the diff. The `ip` process's own
 // start-up is not in it.
 const { execFileSync } = require('node:child_process');
-const { Lab } = require('../test/lab/lab.js');
+const { Lab } = require('../lab/lab.js');
 const { scanInterfaces, watchInterfaces } = require('..');
 
 const ROUNDS = Number(process.env.ROUNDS || 40);

@@ -20,7 +20,7 @@ const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { Lab } = require('../test/lab/lab.js');
+const { Lab } = require('../lab/lab.js');
 
 const ROOT = path.join(__dirname, '..');
 const BIN = path.join(__dirname, 'bin');

@@ -2,10 +2,10 @@
 'use strict';
 // The README's demo (`npm run demo`): builds a private lab of three virtual hosts on two LANs and runs
 // the three-machine communicator among them. It needs no network and touches none: the hosts are
-// network namespaces inside the one that test/lab/enter-lab.js made. Where no lab can be made it
+// network namespaces inside the one that lab/enter-lab.js made. Where no lab can be made it
 // runs the three machines on this host's loopback interface instead, and says so.
 const path = require('node:path');
-const { Lab } = require('../test/lab/lab.js');
+const { Lab } = require('../lab/lab.js');
 const { scanInterfaces, getDefaultGatewayIface } = require('multicast-expert');
 
 const COMMUNICATOR = path.join(__dirname, 'communicator.js');

@@ -10,7 +10,7 @@ import * as fc from 'fast-check';
 
 import * as mce from '../lib';
 import { catchError, describeLab, openSockets, sleep } from './helpers';
-import { Lab } from './lab/lab';
+import { Lab } from '../lab/lab';
 
 const RUNS = Number(process.env.MCE_PROPERTY_RUNS ?? 2000);
 const SEED = process.env.MCE_PROPERTY_SEED === undefined ? undefined : Number(process.env.MCE_PROPERTY_SEED);

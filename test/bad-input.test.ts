@@ -3,7 +3,7 @@
 // crash, never an open socket left behind.
 import * as mce from '../lib';
 import { describeLab, freshPort } from './helpers';
-import { Lab } from './lab/lab';
+import { Lab } from '../lab/lab';
 
 const documented = new Set<string>(Object.values(mce.ErrorCodes));
 const weird: unknown[] = [

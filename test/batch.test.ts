@@ -6,7 +6,7 @@
 // no order between them: so order is checked per sender and group. The Buffers are kept to the end
 // and checked again: a later batch never overwrites an earlier one's. No timing is asserted.
 import { McastRxSocket, type McastMessage } from '../lib';
-import { type Agent, Lab } from './lab/lab';
+import { type Agent, Lab } from '../lab/lab';
 import { describeLab, freshGroup, freshPort, sleep } from './helpers';
 
 const SIZE = 100;

@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import * as net from 'node:net';
 
-import { type Host, Lab, type Lan } from './lab/lab';
+import { type Host, Lab, type Lan } from '../lab/lab';
 import { describeLab, freshGroup, freshPort } from './helpers';
 import { cli, expectExit, spawnCli } from './cli-helpers';
 

@@ -3,7 +3,7 @@
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 
-import type { Host, LabProcess, RunResult } from './lab/lab';
+import type { Host, LabProcess, RunResult } from '../lab/lab';
 
 export const CLI = path.resolve(__dirname, '..', 'dist', 'cli', 'bin.js');
 

@@ -5,7 +5,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { DIST, type Host, Lab, type Lan } from './lab/lab';
+import { DIST, type Host, Lab, type Lan } from '../lab/lab';
 import { CHAT_GROUPS } from '../lib/cli/commands/chat';
 import { describeLab, freshGroup, freshPort } from './helpers';
 import { cli, expectExit, jsonLines, spawnCli } from './cli-helpers';

@@ -1,7 +1,7 @@
 // Closing never crashes and never leaks: receivers closed while a flood comes in, inside their own
 // 'message' handler, and a thousand open/close cycles leave the descriptor count where it was.
 import { McastRxSocket, McastTxSocket } from '../lib';
-import { type Agent, Lab } from './lab/lab';
+import { type Agent, Lab } from '../lab/lab';
 import { describeLab, freshGroup, freshPort, openFds, sleep } from './helpers';
 
 describeLab('closing under load', () => {
@@ -76,7 +76,7 @@ describeLab('closing under load', () => {
     const r = await lab.self.node([
       '--expose-gc',
       '-e',
-      `const mce = require(${JSON.stringify(require('./lab/lab').DIST)}); const fs = require('node:fs');
+      `const mce = require(${JSON.stringify(require('../lab/lab').DIST)}); const fs = require('node:fs');
       // Sockets only: the runtime opens other descriptors of its own (for the warning output, say).
       const fds = () => fs.readdirSync('/proc/self/fd').filter((fd) => { try { return fs.readlinkSync('/proc/self/fd/' + fd).startsWith('socket:'); } catch { return false; } }).length;
       const warnings = [];

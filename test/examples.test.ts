@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 
-import { type Host, Lab, type LabProcess } from './lab/lab';
+import { type Host, Lab, type LabProcess } from '../lab/lab';
 import { describeLab, freshPort } from './helpers';
 
 const EXAMPLES = path.resolve(__dirname, '..', 'examples');

@@ -1,5 +1,5 @@
 // Shared test helpers: lab gating, fresh groups and ports, and error assertions.
-import { Lab } from './lab/lab';
+import { Lab } from '../lab/lab';
 import { MulticastExpertError } from '../lib';
 
 const labReason = Lab.unavailableReason();

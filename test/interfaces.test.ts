@@ -11,7 +11,7 @@ import {
   getInterfaceIps,
   scanInterfaces,
 } from '../lib';
-import { Lab, type Lan } from './lab/lab';
+import { Lab, type Lan } from '../lab/lab';
 import { describeLab, expectCode, freshGroup, freshPort } from './helpers';
 
 describeLab('scanInterfaces against the lab', () => {

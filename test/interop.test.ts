@@ -1,7 +1,7 @@
 // Interoperability with a program we did not write: socat sends to our receiver and receives from
 // our sender, across the lab.
 import { McastRxSocket, McastTxSocket } from '../lib';
-import { type Host, Lab } from './lab/lab';
+import { type Host, Lab } from '../lab/lab';
 import { Inbox, describeLab, freshGroup, freshPort, sleep } from './helpers';
 
 describeLab('interop with socat', () => {

@@ -5,7 +5,7 @@
 // A witness on the receiving host (a plain dgram socket on the port that also joins the attacked
 // groups) proves that the hostile datagrams did reach the host: the receivers filtered them.
 import { describeLab, sleep } from './helpers';
-import { Lab, type Host } from './lab/lab';
+import { Lab, type Host } from '../lab/lab';
 import { Probe, type ProbeMessage } from './reliability/probe';
 
 const PORT = 4840;

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 
 import { McastRxSocket, McastTxSocket, type McastMessage } from '../lib';
 import { describeLab, freshGroup, freshPort, openSockets, sleep } from './helpers';
-import { DIST, Lab, type RunResult } from './lab/lab';
+import { DIST, Lab, type RunResult } from '../lab/lab';
 
 const CYCLES = Number(process.env.MCE_LIFECYCLE_CYCLES ?? 10000);
 const UNDER_ASAN = (process.env.LD_PRELOAD ?? '').includes('libasan');

@@ -3,7 +3,7 @@
 // set externalLoopback, and not when both leave it false. Ports the Python library's loopback and
 // external-loopback tests.
 import { McastRxSocket, McastTxSocket } from '../lib';
-import { type Agent, Lab } from './lab/lab';
+import { type Agent, Lab } from '../lab/lab';
 import { Inbox, describeLab, freshGroup, freshPort, sendCode } from './helpers';
 
 describeLab('loopback', () => {

@@ -8,7 +8,7 @@
 // The assertions hold with and without automatic rejoin on interface changes: they ask for "no crash,
 // answers, receives again after up", never for "does not receive".
 import { describeLab, sleep } from './helpers';
-import { Lab, type Host, type LabProcess } from './lab/lab';
+import { Lab, type Host, type LabProcess } from '../lab/lab';
 import { Probe } from './reliability/probe';
 
 /** A clear error code: a library code or an errno name. */

@@ -2,7 +2,7 @@
 // router (a lab host forwarding multicast with a route installed by smcroute): TTL 1 stays on its
 // LAN, TTL 2 crosses one router.
 import { McastRxSocket } from '../lib';
-import { type Agent, type Host, Lab, type LabProcess } from './lab/lab';
+import { type Agent, type Host, Lab, type LabProcess } from '../lab/lab';
 import { describeLab, freshGroup, freshPort, sendCode, sleep } from './helpers';
 
 async function hasTool(host: Host, tool: string): Promise<boolean> {

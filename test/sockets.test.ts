@@ -4,7 +4,7 @@
 // library's suite (address objects, SSM, unicast blocked, different group blocked, several receivers
 // on one port, duplicate groups, timeouts) and goes beyond it.
 import { ErrorCodes, McastRxSocket, McastTxSocket, type McastMessage, scanInterfaces } from '../lib';
-import { type Agent, Lab, type Lan } from './lab/lab';
+import { type Agent, Lab, type Lan } from '../lab/lab';
 import { Inbox, catchRejection, describeLab, expectCode, freshGroup, freshPort, sendCode, sleep } from './helpers';
 
 describeLab('McastTxSocket and McastRxSocket in the lab', () => {

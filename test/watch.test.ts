@@ -16,7 +16,7 @@ import {
 } from '../lib';
 import * as net from 'node:net';
 
-import { DIST, Lab, type Host, type Lan, type LabProcess } from './lab/lab';
+import { DIST, Lab, type Host, type Lan, type LabProcess } from '../lab/lab';
 import { catchRejection, describeLab, freshGroup as anyFreshGroup, freshPort, openFds } from './helpers';
 
 /** A fresh group in the canonical text form that McastMessage.group carries. */

@@ -1,7 +1,7 @@
 // Driving test/reliability/rx-probe.js (a receiver in a process of its own on a lab host) from a test.
 import * as path from 'node:path';
 
-import type { Host, LabProcess } from '../lab/lab';
+import type { Host, LabProcess } from '../../lab/lab';
 
 export const PROBE = path.join(__dirname, 'rx-probe.js');
 

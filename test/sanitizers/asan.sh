@@ -75,7 +75,7 @@ node -e '
 echo "== test:asan: the whole suite against the sanitized addon (in the lab)"
 start=$(date +%s)
 status=0
-node test/lab/enter-lab.js node_modules/.bin/jest --runInBand "$@" 2>&1 | tee "$out/jest.log" || status=$?
+node lab/enter-lab.js node_modules/.bin/jest --runInBand "$@" 2>&1 | tee "$out/jest.log" || status=$?
 echo "   jest finished in $(($(date +%s) - start)) s with status $status"
 
 reports=$(find "$logs" -type f | sort)

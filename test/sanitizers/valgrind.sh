@@ -16,7 +16,7 @@ log="build-asan/valgrind.log"
 echo "== test:valgrind: $cycles cycles under memcheck (log: $log)"
 start=$(date +%s)
 status=0
-node test/lab/enter-lab.js valgrind --tool=memcheck --suppressions=test/sanitizers/node.supp --leak-check=full --show-leak-kinds=definite \
+node lab/enter-lab.js valgrind --tool=memcheck --suppressions=test/sanitizers/node.supp --leak-check=full --show-leak-kinds=definite \
   --errors-for-leak-kinds=definite --error-exitcode=99 --num-callers=30 \
   node test/sanitizers/valgrind-cycles.js "$cycles" >"$log" 2>&1 || status=$?
 grep -E "valgrind-cycles:|definitely lost:|indirectly lost:|ERROR SUMMARY:" "$log" | sed 's/^==[0-9]*== */   /'

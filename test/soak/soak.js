@@ -6,9 +6,9 @@
 // descriptors of every process at start and end. Exits 1 on a crash, a datagram delivered to a
 // receiver that did not join its group, a loss the kernel did not count, or descriptors that grew.
 //
-//   node test/lab/enter-lab.js node test/soak/soak.js [--seconds N] [--rate N]
+//   node lab/enter-lab.js node test/soak/soak.js [--seconds N] [--rate N]
 //   (or MCE_SOAK_SECONDS / MCE_SOAK_RATE; rate: datagrams per second per sender, default 500)
-const { Lab } = require('../lab/lab.js');
+const { Lab } = require('../../lab/lab.js');
 
 function option(name, env, fallback) {
   const at = process.argv.indexOf(`--${name}`);

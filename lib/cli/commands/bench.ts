@@ -47,7 +47,7 @@ export const benchCommand: Command = {
       );
       return 0;
     }
-    const lab = path.join(PACKAGE_ROOT, 'test', 'lab', 'enter-lab.js');
+    const lab = path.join(PACKAGE_ROOT, 'lab', 'enter-lab.js');
     const inLab = process.env.MCE_LAB === '1' || !fs.existsSync(lab);
     const argv = inLab ? [script, ...args.positionals] : [lab, process.execPath, script, ...args.positionals];
     return new Promise<number>((resolve, reject) => {

@@ -1,6 +1,6 @@
 // A CommonJS TypeScript consumer of the installed package: it uses every public name, so that
 // `tsc --strict` (module nodenext, library checks on) proves the shipped index.d.ts, and when run it
-// prints what the package found, as JSON, for test/dist/tarball.sh to check. It sends nothing.
+// prints what the package found, as JSON, for scripts/dist/tarball.sh to check. It sends nothing.
 import {
   ErrorCodes,
   LOCALHOST_IPV4,

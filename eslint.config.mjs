@@ -28,4 +28,9 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.jest } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
+  {
+    // The tarball check's consumer programs: CommonJS TypeScript that loads the package as a user does.
+    files: ['scripts/**/*.cts'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

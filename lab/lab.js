@@ -1,12 +1,12 @@
 'use strict';
 // The private network lab: virtual hosts (network namespaces) joined by virtual LANs (bridges in
 // namespaces of their own), built inside the namespace that enter-lab.js made, so that every packet
-// a test sends stays inside. See test/lab/README.md.
+// a test sends stays inside. See lab/README.md.
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
-const DIST = path.resolve(__dirname, '..', '..', 'dist');
+const DIST = path.resolve(__dirname, '..', 'dist');
 let labCounter = 0;
 
 /** Why the lab cannot be used from this process, or null when it can. */

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 'use strict';
-// The run-time half of test/dist/tarball.sh, inside the network lab: in a project that installed the
+// The run-time half of scripts/dist/tarball.sh, inside the network lab: in a project that installed the
 // packed tarball, under each given node runtime, it checks that
 //   - require('multicast-expert') loads the shipped prebuild of the runtime's architecture (never a
 //     local build) and lists interfaces, and the compiled CommonJS TypeScript consumer (api.cjs) runs;
@@ -8,13 +8,13 @@
 //   - a Tx/Rx round trip between two lab hosts delivers both datagrams with their group and interface
 //     (the compiled ESM TypeScript consumer, roundtrip.mjs, on both ends).
 //
-//   node test/lab/enter-lab.js node test/dist/consumer-check.js <project dir> <runtimes json>
+//   node lab/enter-lab.js node scripts/dist/consumer-check.js <project dir> <runtimes json>
 //
 // A runtime is { name, command: [argv prefix that runs node], env?, emulated? }. Under emulation
 // (qemu-user) a socket option the emulator does not translate fails with ENOPROTOOPT; that is
 // reported, and the round trip is then skipped for that runtime with the reason.
 const path = require('node:path');
-const { Lab } = require('../lab/lab.js');
+const { Lab } = require('../../lab/lab.js');
 
 const [projectDir, runtimesJson] = process.argv.slice(2);
 const runtimes = JSON.parse(runtimesJson);

@@ -2,9 +2,9 @@
 # Proves that the package installs and works the way a user gets it: from the packed tarball, into a
 # new empty project, with no compiler reachable.
 #
-#   test/dist/tarball.sh          # from the repository root (npm run check:dist); CI runs it
+#   scripts/dist/tarball.sh          # from the repository root (npm run check:dist); CI runs it
 #
-#  1. builds the prebuilds this machine can make (test/dist/prebuild-all.sh; SKIP_PREBUILD=1 uses
+#  1. builds the prebuilds this machine can make (scripts/dist/prebuild-all.sh; SKIP_PREBUILD=1 uses
 #     prebuilds/ as it is), packs the tarball, and checks its file list;
 #  2. checks the package metadata with publint and the types with @arethetypeswrong/cli;
 #  3. installs the tarball into an empty project in a temporary folder, with a PATH that holds only
@@ -12,7 +12,7 @@
 #     scripts allowed: the install script (node-gyp-build) must find the prebuild and compile nothing;
 #  4. compiles a CommonJS (.cts) and an ES module (.mts) TypeScript consumer that use the whole public
 #     API with tsc --strict (module node16 and nodenext, library checks on) against the shipped types;
-#  5. in the network lab (test/dist/consumer-check.js): require() and import() work and list
+#  5. in the network lab (scripts/dist/consumer-check.js): require() and import() work and list
 #     interfaces, the addon is the shipped prebuild, and a Tx/Rx round trip between two lab hosts
 #     delivers with group and interface. This runs under the machine's node, under Debian's Node 18
 #     (the oldest that package.json's engines allows), and, for the arm64 prebuild, under Debian's
@@ -31,9 +31,9 @@ die() { echo "  FAILED: $*" >&2; echo "dist: $passed passed, 1 failed, $skipped 
 
 # ---- 1. prebuilds and the tarball ---------------------------------------------------------------
 if [[ "${SKIP_PREBUILD:-0}" != "1" ]]; then
-  bash test/dist/prebuild-all.sh
+  bash scripts/dist/prebuild-all.sh
 fi
-[[ -f prebuilds/linux-x64/multicast-expert.glibc.node ]] || die "no linux-x64 prebuild (run test/dist/prebuild-all.sh)"
+[[ -f prebuilds/linux-x64/multicast-expert.glibc.node ]] || die "no linux-x64 prebuild (run scripts/dist/prebuild-all.sh)"
 npm run build:ts >/dev/null
 
 echo "== pack"
@@ -98,7 +98,7 @@ ok "nothing was compiled (no node-gyp run, no build/ folder)"
 
 # ---- 4. TypeScript consumers ----------------------------------------------------------------------
 echo "== TypeScript consumers against the shipped types (tsc --strict)"
-cp test/dist/consumer/api.cts test/dist/consumer/roundtrip.mts "$PROJECT/"
+cp scripts/dist/consumer/api.cts scripts/dist/consumer/roundtrip.mts "$PROJECT/"
 for module in node16 nodenext; do
   cat >"$PROJECT/tsconfig.$module.json" <<EOF
 {
@@ -130,7 +130,7 @@ ARM64=""
 # a private mount namespace shows the unpacked root's /usr/share there (the machine's stays as it
 # is); qemu-user's -L does the same for the arm64 one.
 OVERLAY='mount -t overlay overlay -o lowerdir="$1/usr/share":/usr/share /usr/share && shift && exec "$@"'
-if NODE18="$(bash test/dist/debian-node.sh amd64 2>"$WORK/node18.log")"; then
+if NODE18="$(bash scripts/dist/debian-node.sh amd64 2>"$WORK/node18.log")"; then
   if NODE18_VERSION="$(LD_LIBRARY_PATH="$NODE18/usr/lib/x86_64-linux-gnu" unshare --mount sh -c "$OVERLAY" node18 "$NODE18" \
     "$NODE18/usr/bin/node" --version 2>"$WORK/node18.log")"; then
     ok "Debian's Node $NODE18_VERSION (amd64) unpacked at $NODE18"
@@ -146,7 +146,7 @@ if [[ ! -f prebuilds/linux-arm64/multicast-expert.glibc.node ]]; then
   skip "arm64 run (no linux-arm64 prebuild was built)"
 elif ! command -v qemu-aarch64 >/dev/null 2>&1; then
   skip "arm64 run (qemu-aarch64 not found; Debian: qemu-user)"
-elif ARM64="$(bash test/dist/debian-node.sh arm64 2>"$WORK/arm64.log")"; then
+elif ARM64="$(bash scripts/dist/debian-node.sh arm64 2>"$WORK/arm64.log")"; then
   ok "Debian's arm64 Node unpacked at $ARM64, run with qemu-aarch64"
 else
   ARM64=""
@@ -167,7 +167,7 @@ RUNTIMES="$(NODE18="$NODE18" ARM64="$ARM64" QEMU="$(command -v qemu-aarch64 || t
   });
   console.log(JSON.stringify(runtimes));
 ')"
-node test/lab/enter-lab.js node test/dist/consumer-check.js "$PROJECT" "$RUNTIMES" | tee "$WORK/consumers.txt"
+node lab/enter-lab.js node scripts/dist/consumer-check.js "$PROJECT" "$RUNTIMES" | tee "$WORK/consumers.txt"
 [[ "${PIPESTATUS[0]}" == 0 ]] || die "the consumer check failed"
 consumer_line="$(grep -E '^consumers: ' "$WORK/consumers.txt" | tail -1)"
 passed=$((passed + $(sed -E 's/^consumers: ([0-9]+) passed.*/\1/' <<<"$consumer_line")))

@@ -2,7 +2,7 @@
 # Cross-compiles the Windows x64 addon with mingw-w64 and checks the DLL it links, so that the
 # Windows sources are compiled (and kept compiling) on a Linux machine.
 #
-#   test/cross/build-windows.sh          # from the repository root
+#   scripts/cross/build-windows.sh          # from the repository root
 #
 # Needs x86_64-w64-mingw32-g++ (Debian: g++-mingw-w64-x86-64), node, node-addon-api installed, and
 # the Node headers (the nodedir npm uses, Node's own include dir, or NODE_INCLUDE_DIR). Without the

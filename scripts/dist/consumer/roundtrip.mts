@@ -1,5 +1,5 @@
 // An ESM TypeScript consumer of the installed package, run on two lab hosts by
-// test/dist/consumer-check.js: one receives, one sends, and the receiver prints what it got (with the
+// scripts/dist/consumer-check.js: one receives, one sends, and the receiver prints what it got (with the
 // group and interface of each datagram) as JSON lines.
 //
 //   node roundtrip.mjs rx <iface> <groupA> <groupB> <port> <count>

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Unpacks Debian's own Node.js (bookworm: Node 18, the oldest version package.json's engines
 # promises) for an architecture into a private root, and prints that root's path. Used by
-# test/dist/tarball.sh to run the installed package under Node 18 (amd64) and under qemu-user (arm64).
+# scripts/dist/tarball.sh to run the installed package under Node 18 (amd64) and under qemu-user (arm64).
 #
-#   test/dist/debian-node.sh amd64|arm64     # prints the root; <root>/usr/bin/node is the binary
+#   scripts/dist/debian-node.sh amd64|arm64     # prints the root; <root>/usr/bin/node is the binary
 #
 # apt runs with a private state (its own package lists and an empty dpkg status, so it fetches node
 # with every library it needs): the machine's apt configuration and dpkg database are not touched,

@@ -8,7 +8,7 @@
 #   linux-x64   musl    not built: Debian has no C++ toolchain for musl (musl-tools is musl-gcc,
 #                       C only), so Alpine users build from source on install
 #
-#   test/dist/prebuild-all.sh         # from the repository root (npm run prebuild:all)
+#   scripts/dist/prebuild-all.sh         # from the repository root (npm run prebuilds)
 #
 # The build runs in a staging copy of the sources, so the developer's build/ is left as it was.
 # Each binary is checked: ELF class and machine, the Node-API entry point exported, no undefined
@@ -30,7 +30,7 @@ skipped=()
 NODE_GYP="$(command -v node-gyp || true)"
 if [[ -z "$NODE_GYP" ]]; then
   NODE_GYP="$(npm prefix -g)/lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js"
-  [[ -x "$NODE_GYP" ]] || { echo "error: node-gyp not found (run through npm: npm run prebuild:all)" >&2; exit 1; }
+  [[ -x "$NODE_GYP" ]] || { echo "error: node-gyp not found (run through npm: npm run prebuilds)" >&2; exit 1; }
 fi
 # Node's own headers, where npm is set to use them (no download); node-gyp reads this from the env.
 NODEDIR="${npm_config_nodedir:-$(npm config get nodedir 2>/dev/null || true)}"

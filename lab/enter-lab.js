@@ -2,9 +2,9 @@
 'use strict';
 // Runs a command inside the private network lab: a new network namespace with only a loopback
 // interface, so that nothing it does can reach this machine's real network. Tests (and the demo and
-// the benchmark) then build their own hosts and LANs inside it with test/lab/lab.js.
+// the benchmark) then build their own hosts and LANs inside it with lab/lab.js.
 //
-//   node test/lab/enter-lab.js <command> [args...]
+//   node lab/enter-lab.js <command> [args...]
 //
 // As root the namespace is made with `unshare --net`; otherwise with
 // `unshare --user --map-root-user --net` (unprivileged user namespaces). Where neither works (not
@@ -67,7 +67,7 @@ function setUpRootNamespace() {
 
 function run(argv, extraEnv) {
   if (argv.length === 0) {
-    console.error('usage: node test/lab/enter-lab.js <command> [args...]');
+    console.error('usage: node lab/enter-lab.js <command> [args...]');
     process.exit(2);
   }
   const env = { ...process.env, ...extraEnv, PATH: `${process.env.PATH}${path.delimiter}${SBIN.join(path.delimiter)}` };

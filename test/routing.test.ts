@@ -105,8 +105,11 @@ describeLab('TTL through a router', () => {
     const dir = `/tmp/mce-smcroute-${lab.id}`;
     await router.sh(`mkdir -p ${dir} && printf 'mroute from eth0 group ${group} to eth1\\n' > ${dir}/smcroute.conf`);
     daemon = router.spawn('smcrouted', ['-n', '-i', `mce${lab.id}`, '-f', `${dir}/smcroute.conf`, '-u', `${dir}/sock`, '-P', `${dir}/pid`, '-l', 'info']);
-    // The route is in place once the kernel lists it.
-    for (let i = 0; i < 100 && !(await router.sh('cat /proc/net/ip_mr_cache')).includes(group.split('.').map((o) => Number(o).toString(16).padStart(2, '0').toUpperCase()).reverse().join('')); i++) await sleep(50);
+    // The daemon is routing once the kernel lists its two virtual interfaces; it installs the route
+    // itself (into /proc/net/ip_mr_cache) when the first datagram of the group arrives.
+    const vifs = async (): Promise<number> => (await router.sh('cat /proc/net/ip_mr_vif')).split('\n').filter((l) => / eth[01] /.test(l)).length;
+    for (let i = 0; i < 100 && (await vifs()) < 2; i++) await sleep(50);
+    expect(await vifs()).toBe(2);
 
     await receiver.run(`state.got = [];
       state.rx = new mce.McastRxSocket({ groups: [${JSON.stringify(group)}], port: ${port} });

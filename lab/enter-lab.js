@@ -10,6 +10,10 @@
 // `unshare --user --map-root-user --net` (unprivileged user namespaces). Where neither works (not
 // Linux, no util-linux/iproute2, namespaces forbidden) the command runs as is, with
 // MCE_LAB_UNAVAILABLE set to the reason, and tests that need the lab skip with that reason.
+//
+// MCE_LAB_UNAVAILABLE set by the caller (any text: the reason) runs the command without a lab, as
+// on a machine without namespaces. MCE_REQUIRE_LAB=1 (CI) makes a missing lab an error: the command
+// does not run, and this exits with status 1.
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -42,6 +46,7 @@ function unshareFlags() {
 }
 
 function whyNoLab() {
+  if (process.env.MCE_LAB_UNAVAILABLE) return process.env.MCE_LAB_UNAVAILABLE;
   if (process.platform !== 'linux') return `network namespaces need Linux, this is ${process.platform}`;
   for (const tool of ['unshare', 'nsenter', 'ip']) {
     if (findTool(tool) === null) return `${tool} is not installed (util-linux / iproute2)`;
@@ -87,6 +92,10 @@ if (process.env.MCE_LAB_INSIDE === '1') {
   run(argv, { MCE_LAB: '1', MCE_LAB_NETNS: inode, MCE_LAB_INSIDE: '' });
 } else {
   const reason = whyNoLab();
+  if (reason !== null && process.env.MCE_REQUIRE_LAB === '1') {
+    console.error(`multicast-expert lab unavailable: ${reason}. MCE_REQUIRE_LAB=1 demands it: not running ${argv.join(' ')}.`);
+    process.exit(1);
+  }
   if (reason !== null) {
     console.error(`multicast-expert lab unavailable: ${reason}. Tests that need it are skipped.`);
     run(argv, { MCE_LAB_UNAVAILABLE: reason });

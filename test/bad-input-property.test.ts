@@ -10,6 +10,8 @@ import * as fc from 'fast-check';
 
 import * as mce from '../lib';
 import { catchError, describeLab, openSockets, sleep } from './helpers';
+import * as oracle from './bad-input-oracle';
+import type { Verdict } from './bad-input-oracle';
 import { Lab } from '../lab/lab';
 
 const RUNS = Number(process.env.MCE_PROPERTY_RUNS ?? 2000);
@@ -30,17 +32,25 @@ function checkError(err: unknown, allowAbort = false): void {
   throw new Error(`undocumented code ${err.code}: ${err.message}`);
 }
 
-/** Calls fn: it returns, or throws a documented MulticastExpertError. Sockets it opens are closed. */
-function outcome(fn: () => unknown): unknown {
+/**
+ * Calls fn: it returns, or throws a documented MulticastExpertError; with a verdict of 'error' (see
+ * bad-input-oracle.ts) it must throw, with 'ok' it must not. Sockets it opens are closed.
+ */
+function outcome(fn: () => unknown, verdict: Verdict = 'either', what?: () => string): unknown {
   calls++;
   let result: unknown;
   try {
     result = fn();
   } catch (err) {
     checkError(err);
+    if (verdict === 'ok') throw new Error(`${what?.() ?? 'the call'} must work, but threw ${(err as Error).message}`);
     return undefined;
   }
   worked++;
+  if (verdict === 'error') {
+    if (result instanceof mce.McastRxSocket || result instanceof mce.McastTxSocket) result.close();
+    throw new Error(`${what?.() ?? 'the call'} must throw a MulticastExpertError, but worked`);
+  }
   if (result instanceof mce.McastRxSocket || result instanceof mce.McastTxSocket) {
     socketsOpened++;
     result.close();
@@ -181,20 +191,21 @@ describe('property: the address and interface functions take anything', () => {
     );
   });
 
-  it('every other exported function works or throws a documented MulticastExpertError', () => {
-    const fns: [string, (...a: unknown[]) => unknown][] = [
-      ['validateMcastIp', mce.validateMcastIp as (...a: unknown[]) => unknown],
-      ['scanInterfaces', mce.scanInterfaces as (...a: unknown[]) => unknown],
-      ['findInterfaces', mce.findInterfaces as (...a: unknown[]) => unknown],
-      ['getInterfaceIps', mce.getInterfaceIps as (...a: unknown[]) => unknown],
-      ['getDefaultGatewayIface', mce.getDefaultGatewayIface as (...a: unknown[]) => unknown],
-      ['getDefaultGatewayIfaceIp', mce.getDefaultGatewayIfaceIp as (...a: unknown[]) => unknown],
-      ['getDefaultGatewayIfaceIpV4', mce.getDefaultGatewayIfaceIpV4 as (...a: unknown[]) => unknown],
-      ['getDefaultGatewayIfaceIpV6', mce.getDefaultGatewayIfaceIpV6 as (...a: unknown[]) => unknown],
+  it('every other exported function works or throws a documented MulticastExpertError, and throws for every wrong argument', () => {
+    // Each function with the verdict on its arguments (see bad-input-oracle.ts).
+    const fns: [string, (...a: unknown[]) => unknown, (a: unknown[]) => Verdict][] = [
+      ['validateMcastIp', mce.validateMcastIp as (...a: unknown[]) => unknown, (a) => oracle.groupOfFamily(a[0], a[1])],
+      ['scanInterfaces', mce.scanInterfaces as (...a: unknown[]) => unknown, () => 'ok'],
+      ['findInterfaces', mce.findInterfaces as (...a: unknown[]) => unknown, (a) => oracle.all([oracle.specifiersVerdict(a[0]), oracle.ifacesOptionVerdict(a[1])])],
+      ['getInterfaceIps', mce.getInterfaceIps as (...a: unknown[]) => unknown, (a) => oracle.interfaceIpsVerdict(a[0])],
+      ['getDefaultGatewayIface', mce.getDefaultGatewayIface as (...a: unknown[]) => unknown, (a) => oracle.all([oracle.familyArgument(a[0]), oracle.ifacesOptionVerdict(a[1])])],
+      ['getDefaultGatewayIfaceIp', mce.getDefaultGatewayIfaceIp as (...a: unknown[]) => unknown, (a) => oracle.familyArgument(a[0])],
+      ['getDefaultGatewayIfaceIpV4', mce.getDefaultGatewayIfaceIpV4 as (...a: unknown[]) => unknown, () => 'ok'],
+      ['getDefaultGatewayIfaceIpV6', mce.getDefaultGatewayIfaceIpV6 as (...a: unknown[]) => unknown, () => 'ok'],
     ];
     fc.assert(
-      fc.property(fc.constantFrom(...fns), args, ([, fn], a) => {
-        outcome(() => fn(...a));
+      fc.property(fc.constantFrom(...fns), args, ([name, fn, verdict], a) => {
+        outcome(() => fn(...a), verdict(a), () => `${name}(${a.map((x) => fc.stringify(x)).join(', ')})`);
       }),
       params(RUNS * 3),
     );
@@ -222,13 +233,13 @@ describeLab('property: the socket classes take anything', () => {
   it('constructors: any options work (then close) or throw a documented error, leaving nothing open', async () => {
     fc.assert(
       fc.property(optionsOf(rxKeys, iface), (o) => {
-        outcome(() => new mce.McastRxSocket(o as mce.McastRxSocketOptions));
+        outcome(() => new mce.McastRxSocket(o as mce.McastRxSocketOptions), oracle.optionsVerdict(o, oracle.rxOptions, false), () => `new McastRxSocket(${fc.stringify(o)})`);
       }),
       params(RUNS * 2),
     );
     fc.assert(
       fc.property(optionsOf(txKeys, iface), (o) => {
-        outcome(() => new mce.McastTxSocket(o as mce.McastTxSocketOptions));
+        outcome(() => new mce.McastTxSocket(o as mce.McastTxSocketOptions), oracle.optionsVerdict(o, oracle.txOptions, true), () => `new McastTxSocket(${fc.stringify(o)})`);
       }),
       params(RUNS * 2),
     );

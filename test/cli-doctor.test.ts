@@ -2,11 +2,10 @@
 // its fix, the fix it prints must repair the host (the test applies it and runs doctor again), and
 // a healthy host must show no problem. Each breakage is checked to be real first, where that is
 // cheap: a datagram that does not arrive, a join that fails.
-import { spawnSync } from 'node:child_process';
 import * as net from 'node:net';
 
 import { type Host, Lab, type Lan } from '../lab/lab';
-import { describeLab, freshGroup, freshPort } from './helpers';
+import { describeLab, freshGroup, freshPort, itWithTools } from './helpers';
 import { cli, expectExit, spawnCli } from './cli-helpers';
 
 interface Finding {
@@ -42,7 +41,7 @@ function theProblem(report: DoctorJson, check: string): Finding & { fix: string 
   return f as Finding & { fix: string };
 }
 
-const hasNft = spawnSync('sh', ['-c', 'command -v nft || test -x /usr/sbin/nft'], { stdio: 'ignore' }).status === 0;
+const withNft = itWithTools({ nft: 'nftables' });
 
 describeLab('multicast-expert doctor', () => {
   let lab: Lab;
@@ -209,7 +208,7 @@ describeLab('multicast-expert doctor', () => {
     expect(theProblem(report, 'interface')).toMatchObject({ message: 'no interface matches "nope0"', fix: expect.stringMatching(/^choose one of: lo, eth0 /) });
   });
 
-  (hasNft ? it : it.skip)('a firewall rule that drops the port (nft; skipped where nft is not installed)', async () => {
+  withNft('a firewall rule that drops the port (nft)', async () => {
     const { host } = await newHost();
     const port = String(freshPort());
     await host.sh(`nft add table inet mce; nft add chain inet mce input '{ type filter hook input priority 0; policy accept; }'; nft add rule inet mce input udp dport ${port} drop`);

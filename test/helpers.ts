@@ -1,14 +1,76 @@
-// Shared test helpers: lab gating, fresh groups and ports, and error assertions.
+// Shared test helpers: lab and tool gating, fresh groups and ports, and error assertions.
+import { spawnSync } from 'node:child_process';
+
 import { Lab } from '../lab/lab';
 import { MulticastExpertError } from '../lib';
 
 const labReason = Lab.unavailableReason();
 
-/** `describe` for tests that need the private network lab; skipped, with the reason, where there is none. */
-export const describeLab: jest.Describe = labReason === null ? describe : describe.skip;
+/**
+ * CI sets these so that what a developer's machine may skip, it may not: MCE_REQUIRE_LAB=1 turns
+ * "the lab is unavailable" into a failure, MCE_REQUIRE_TOOLS=1 a missing peer tool (socat, tcpdump,
+ * smcroute, nft, python3). Without them, both are visible skips.
+ */
+const requireLab = process.env.MCE_REQUIRE_LAB === '1';
+const requireTools = process.env.MCE_REQUIRE_TOOLS === '1';
+
+/** A describe() whose only test fails with `message`: how a requirement that CI demands shows up. */
+function failingDescribe(message: string): jest.Describe {
+  const fake = (name: string): void => {
+    describe(name, () => {
+      it('cannot run here', () => {
+        throw new Error(message);
+      });
+    });
+  };
+  return Object.assign(fake, { each: () => fake, only: fake, skip: describe.skip }) as unknown as jest.Describe;
+}
+
+/**
+ * `describe` for tests that need the private network lab; skipped, with the reason, where there is
+ * none (and failing instead under MCE_REQUIRE_LAB=1).
+ */
+export const describeLab: jest.Describe =
+  labReason === null
+    ? describe
+    : requireLab
+      ? failingDescribe(`the network lab is unavailable (${labReason}), and MCE_REQUIRE_LAB=1 demands it`)
+      : describe.skip;
 if (labReason !== null) {
-  // One line, once per file, saying why these tests are skipped.
-  console.log(`skipped lab tests: ${labReason}`);
+  // One line, once per file, saying why these tests are skipped (or fail).
+  console.log(`${requireLab ? 'FAILING' : 'skipped'} lab tests: ${labReason}`);
+}
+
+const SBIN = ['/usr/sbin', '/sbin'];
+
+/** Whether `tool` is installed: on the PATH, or in an sbin directory (where smcrouted and nft live). */
+export function hasTool(tool: string): boolean {
+  const path = [process.env.PATH ?? '', ...SBIN].join(':');
+  return spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore', env: { ...process.env, PATH: path } }).status === 0;
+}
+
+/**
+ * `it` for a test that needs peer programs (`tools`, with the Debian package that has each): where
+ * one is missing the test is skipped, visibly, with its name saying what is missing, and a line
+ * saying how to get it; under MCE_REQUIRE_TOOLS=1 (CI, which installs them all) it fails instead.
+ */
+export function itWithTools(tools: Record<string, string>): jest.It {
+  const missing = Object.entries(tools).filter(([tool]) => !hasTool(tool));
+  if (missing.length === 0) return it;
+  const what = missing.map(([tool, pkg]) => `${tool} (Debian package ${pkg})`).join(', ');
+  if (requireTools) {
+    const fake = (name: string): void => {
+      it(name, () => {
+        throw new Error(`${what} is not installed, and MCE_REQUIRE_TOOLS=1 demands it`);
+      });
+    };
+    return Object.assign(fake, { each: () => fake, only: fake, skip: it.skip, todo: it.todo, concurrent: fake, failing: fake }) as unknown as jest.It;
+  }
+  console.log(`skipped tests that need ${what}: not installed`);
+  const label = (name: string): string => `${name} [skipped: needs ${missing.map(([t]) => t).join(', ')}]`;
+  const skip = (name: string, fn?: jest.ProvidesCallback): void => it.skip(label(name), fn);
+  const each = (table: readonly unknown[]) => (name: string, fn: (...args: never[]) => unknown) => it.skip.each(table as unknown[])(label(name), fn as never);
+  return Object.assign(skip, { each, only: skip, skip: it.skip, todo: it.todo, concurrent: skip, failing: skip }) as unknown as jest.It;
 }
 
 let groupCounter = 0;

@@ -2,25 +2,24 @@
 // our sender, across the lab.
 import { McastRxSocket, McastTxSocket } from '../lib';
 import { type Host, Lab } from '../lab/lab';
-import { Inbox, describeLab, freshGroup, freshPort, sleep } from './helpers';
+import { Inbox, describeLab, freshGroup, freshPort, itWithTools, sleep } from './helpers';
+
+const withSocat = itWithTools({ socat: 'socat' });
 
 describeLab('interop with socat', () => {
   let lab: Lab;
   let ifA: string;
   let h1: Host;
-  let haveSocat = false;
   beforeAll(async () => {
     lab = await Lab.create();
     const lan = await lab.lan('socat');
     ifA = await lab.connect(lab.self, lan, { ipv4: '10.67.0.100/24', ipv6: 'fd67::100/64' });
     h1 = await lab.host('h1');
     await lab.connect(h1, lan, { ipv4: '10.67.0.1/24', ipv6: 'fd67::1/64' });
-    haveSocat = (await h1.run('sh', ['-c', 'command -v socat'])).code === 0;
   });
   afterAll(() => lab?.close());
 
-  it('our receiver gets socat\'s datagrams, with group and interface', async () => {
-    if (!haveSocat) return void console.log('skipped: socat is not installed');
+  withSocat('our receiver gets socat\'s datagrams, with group and interface', async () => {
     const g = freshGroup();
     const port = freshPort();
     const rx = new McastRxSocket({ groups: [g], port, iface: ifA });
@@ -32,8 +31,7 @@ describeLab('interop with socat', () => {
     rx.close();
   });
 
-  it('socat receives our sender\'s datagrams', async () => {
-    if (!haveSocat) return void console.log('skipped: socat is not installed');
+  withSocat('socat receives our sender\'s datagrams', async () => {
     const g = freshGroup();
     const port = freshPort();
     const listener = h1.spawn('socat', ['-u', `UDP4-RECV:${port},ip-add-membership=${g}:10.67.0.1,reuseaddr`, '-']);
@@ -47,8 +45,7 @@ describeLab('interop with socat', () => {
     tx.close();
   });
 
-  it('IPv6: our receiver gets socat\'s datagrams', async () => {
-    if (!haveSocat) return void console.log('skipped: socat is not installed');
+  withSocat('IPv6: our receiver gets socat\'s datagrams', async () => {
     const g = freshGroup('ipv6');
     const port = freshPort();
     const rx = new McastRxSocket({ groups: [g], port, iface: ifA });

@@ -275,17 +275,18 @@ describeLab('McastTxSocket and McastRxSocket in the lab', () => {
   it('a 70000-byte send rejects with ERR_MESSAGE_TOO_LARGE and the socket keeps working', async () => {
     const g = freshGroup();
     const port = freshPort();
-    const inbox = new Inbox(rx({ groups: [g], port }));
+    // Hears this host's own sender (both sides externalLoopback): it would get whatever left.
+    const inbox = new Inbox(rx({ groups: [g], port, iface: ifA, externalLoopback: true }));
     const tx = new McastTxSocket({ iface: ifA, externalLoopback: true });
     open.push(tx);
     const err = await catchRejection(tx.send(Buffer.alloc(70000), g, port));
     expect(err.code).toBe(ErrorCodes.MESSAGE_TOO_LARGE);
     expect(err.syscall).toMatch(/send/);
     expect(err.hint).toMatch(/65507/);
-    const rxLocal = new Inbox(rx({ groups: [g], port: port + 1, iface: ifA, externalLoopback: true }));
-    await tx.send('fine', g, port + 1);
-    await rxLocal.waitFor('fine');
-    expect(inbox.texts).toEqual([]);
+    await tx.send('fine', g, port);
+    await inbox.waitFor('fine');
+    // Nothing of the rejected send went out: only the datagram after it arrived.
+    expect(inbox.texts).toEqual(['fine']);
   });
 
   it('sendBatch sends every datagram in order to several groups', async () => {

@@ -1,0 +1,124 @@
+'use strict';
+// The mutants of `npm run test:mutants` (see run.js): each a small, deliberate bug in a guarantee
+// the package makes, and the suites that must catch it. A mutant that no suite catches means the
+// guarantee is not pinned by any test.
+//
+// Each edit finds a short, distinctive snippet (a regular expression, which must match exactly
+// once) and replaces it. When the code around it changes, the snippet may no longer be found: the
+// run then fails with "mutant X no longer applies: update its pattern". Update the pattern to the
+// new code so that it makes the same bug; never drop a mutant because its code moved.
+//
+// Fields: name; what (the bug, in words); edits [{ file, find, replace }] (replace may use $1...);
+// suites (test files that must catch it, kept few so that the run stays short); tests (optional:
+// jest's -t pattern, for a bug that makes most of a suite fail slowly, by timeouts).
+
+/** @type {Array<{ name: string, what: string, edits: Array<{ file: string, find: RegExp, replace: string }>, suites: string[], tests?: string }>} */
+module.exports = [
+  {
+    name: 'rx-filter-accepts-all',
+    what: 'the native per-datagram filter (Accept in native/rx_socket.cc) lets every datagram through',
+    edits: [{ file: 'native/rx_socket.cc', find: /\bif \(Accept\(([^()]*)\)\)/, replace: 'if (Accept($1) || true)' }],
+    suites: ['test/receiver-promise.test.ts'],
+  },
+  {
+    name: 'ip-multicast-all-left-on',
+    what: 'IP_MULTICAST_ALL is not turned off on IPv4 receive sockets',
+    edits: [{ file: 'native/os/mcast_sockopt_posix.cc', find: /(\bIP_MULTICAST_ALL\s*,\s*&)zero\b/, replace: '$1one' }],
+    suites: ['test/receiver-promise.test.ts'],
+  },
+  {
+    name: 'ipv6-multicast-all-left-on',
+    what: 'IPV6_MULTICAST_ALL is not turned off on IPv6 receive sockets',
+    edits: [{ file: 'native/os/mcast_sockopt_posix.cc', find: /(\bIPV6_MULTICAST_ALL\s*,\s*&)zero\b/, replace: '$1one' }],
+    suites: ['test/receiver-promise.test.ts'],
+  },
+  {
+    name: 'rx-bind-wildcard',
+    what: 'receive sockets are bound to the port on every address instead of their group: only the native filter keeps other groups and unicast out',
+    edits: [{ file: 'native/os/mcast_sockopt_posix.cc', find: /plan\.bindAddress\s*=\s*SockAddr::FromBytes\([^;]*\);/, replace: 'plan.bindAddress = SockAddr::Any(group.family(), port);' }],
+    suites: ['test/receiver-promise.test.ts'],
+  },
+  {
+    name: 'rx-kernel-isolation-off',
+    what: 'neither the per-group bind nor IP_MULTICAST_ALL / IPV6_MULTICAST_ALL: the kernel hands every socket on the port everything, only the native filter isolates',
+    edits: [
+      { file: 'native/os/mcast_sockopt_posix.cc', find: /plan\.bindAddress\s*=\s*SockAddr::FromBytes\([^;]*\);/, replace: 'plan.bindAddress = SockAddr::Any(group.family(), port);' },
+      { file: 'native/os/mcast_sockopt_posix.cc', find: /(\bIP_MULTICAST_ALL\s*,\s*&)zero\b/, replace: '$1one' },
+      { file: 'native/os/mcast_sockopt_posix.cc', find: /(\bIPV6_MULTICAST_ALL\s*,\s*&)zero\b/, replace: '$1one' },
+    ],
+    suites: ['test/receiver-promise.test.ts'],
+  },
+  {
+    name: 'rx-no-reuseaddr',
+    what: 'receive sockets do not set SO_REUSEADDR: a second receiver (or another program) cannot share the port',
+    edits: [{ file: 'native/os/mcast_sockopt_posix.cc', find: /\bSO_REUSEADDR, one, /, replace: 'SO_REUSEADDR, 0, ' }],
+    suites: ['test/receiver-promise.test.ts'],
+    tests: 'two receivers',
+  },
+  {
+    name: 'block-source-noop',
+    what: 'blockSource() does nothing: no kernel source filter, no native filter',
+    edits: [{ file: 'native/rx_socket.cc', find: /(Napi::Value RxSocket::Block\(const Napi::CallbackInfo& info\) \{)/, replace: '$1\n  return info.Env().Undefined();' }],
+    suites: ['test/receiver-promise.test.ts'],
+  },
+  {
+    name: 'block-source-not-in-kernel',
+    what: 'blockSource() is not given to the kernel (MCAST_BLOCK_SOURCE); only the native filter drops the source',
+    edits: [{ file: 'native/rx_socket.cc', find: /ThrowIfFailed\(env, BlockSource\([^;]*\);/, replace: '/* mutant: no MCAST_BLOCK_SOURCE */' }],
+    suites: ['test/receiver-promise.test.ts'],
+  },
+  {
+    name: 'receive-queue-unbounded',
+    what: 'the receive queue has no bound: a receiver nobody reads grows without limit',
+    edits: [{ file: 'lib/rx-socket.ts', find: /queue\.length >= kQueueLimit\b/, replace: 'queue.length < 0' }],
+    suites: ['test/close-under-load.test.ts'],
+  },
+  {
+    name: 'iface-ambiguous-never-thrown',
+    what: 'an address that two interfaces share picks one of them instead of throwing ERR_IFACE_AMBIGUOUS',
+    edits: [{ file: 'lib/interfaces.ts', find: /if \(found\.length > 1\)(\s*fail\(\s*ErrorCodes\.IFACE_AMBIGUOUS)/, replace: 'if (false)$1' }],
+    suites: ['test/interfaces.test.ts'],
+  },
+  {
+    name: 'ttl-always-1',
+    what: 'the sender sets TTL (hop limit) 1 whatever it is given',
+    edits: [{ file: 'native/os/mcast_sockopt_posix.cc', find: /(SysError SetMulticastTtl\(socket_t s, int family, int ttl\) \{)/, replace: '$1\n  ttl = 1;' }],
+    suites: ['test/routing.test.ts'],
+  },
+  {
+    name: 'group-id-off-by-one',
+    what: 'each datagram is reported with the next group id (the wrong group)',
+    edits: [{ file: 'native/rx_socket.cc', find: /(r\[kGroupId\] = groupId);/, replace: '$1 + 1;' }],
+    suites: ['test/sockets.test.ts'],
+  },
+  {
+    name: 'ifindex-zero',
+    what: 'each datagram is reported as arrived on interface index 0',
+    edits: [{ file: 'native/rx_socket.cc', find: /r\[kIfindex\] = d\.ifindex;/, replace: 'r[kIfindex] = 0;' }],
+    suites: ['test/sockets.test.ts'],
+  },
+  {
+    name: 'send-batch-first-only',
+    what: 'sendBatch() sends the first datagram of each chunk and reports them all sent',
+    edits: [
+      {
+        file: 'native/os/tx_writer_posix.cc',
+        find: /int n = sendmmsg\(s, headers, static_cast<unsigned>\(count\), 0\);/,
+        replace: 'int n = sendmmsg(s, headers, 1u, 0);\n    if (n == 1) n = static_cast<int>(count);',
+      },
+    ],
+    suites: ['test/sockets.test.ts'],
+  },
+  {
+    name: 'filtered-not-counted',
+    what: 'stats().filtered never counts the datagrams the native filter drops',
+    edits: [{ file: 'native/rx_socket.cc', find: /\bfiltered_\+\+;/, replace: ';' }],
+    suites: ['test/receiver-promise.test.ts'],
+  },
+  {
+    name: 'boolean-options-unchecked',
+    what: 'boolean options (externalLoopback, timestamps, rejoin, ...) take any value instead of throwing ERR_INVALID_OPTION',
+    edits: [{ file: 'lib/options.ts', find: /if \(typeof value !== 'boolean'\) fail\(/, replace: "if (typeof value !== 'boolean') return value as boolean;\n  if (false) fail(" }],
+    suites: ['test/bad-input.test.ts'],
+  },
+];

@@ -112,8 +112,21 @@ function matchSpecifier(spec: unknown, scan: () => IfaceInfo[]): IfaceInfo[] {
   let found = ifaces.filter((i) => i.name === spec || i.friendlyName === spec);
   if (found.length === 0 && /^[0-9]+$/.test(spec)) found = ifaces.filter((i) => i.index === Number(spec));
   if (found.length === 0) found = matchAddress(spec, ifaces);
-  if (found.length === 0) fail(ErrorCodes.IFACE_NOT_FOUND, `no interface matches ${describe(spec)}`, 'list interfaces with scanInterfaces() or `multicast-expert interfaces`');
+  if (found.length === 0) fail(ErrorCodes.IFACE_NOT_FOUND, `no interface matches ${describe(spec)}`, notFoundHint(spec, ifaces));
   return found;
+}
+
+/**
+ * What to do about a name that matches nothing. 'eth0:1' is how Linux shows an address label (`ip
+ * addr add ... label eth0:1`, old `ifconfig eth0:1` aliases): it names an address of eth0, not an
+ * interface.
+ */
+function notFoundHint(spec: string, ifaces: IfaceInfo[]): string {
+  const colon = spec.indexOf(':');
+  const base = colon > 0 && parseIp(spec) === null ? spec.slice(0, colon) : null;
+  if (base !== null && ifaces.some((i) => i.name === base))
+    return `${spec} looks like an address label of ${base}; a label is not an interface: give ${base}, or the labelled address`;
+  return 'list interfaces with scanInterfaces() or `multicast-expert interfaces`';
 }
 
 /**

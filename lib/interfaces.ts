@@ -58,7 +58,7 @@ export type IfaceSpecifier = string | number | IfaceInfo;
  */
 export function scanInterfaces(): IfaceInfo[] {
   try {
-    return native().scanInterfaces();
+    return JSON.parse(native().scanInterfaces()) as IfaceInfo[];
   } catch (err) {
     throw fromNativeError(err, 'listing interfaces');
   }

@@ -43,7 +43,8 @@ export interface McastRxSocketOptions {
    * Default true: when an interface the socket listens on goes away (down, removed, or without an
    * address of the family) and comes back (up again, or a new interface of the same name), join the
    * groups there again; a socket on all interfaces also joins new ones. 'iface-lost' and
-   * 'iface-joined' tell. False: keep the interfaces as opened, and only emit 'iface-lost'.
+   * 'iface-joined' tell. False: keep the interfaces as opened, and only emit 'iface-lost'. A renamed
+   * interface (Linux) is not lost: the socket follows it under its new name.
    */
   rejoin?: boolean;
 }
@@ -602,6 +603,15 @@ export class McastRxSocket extends EventEmitter {
 
   /** Called by the interface monitor with each batch of changes and the scan they came from. */
   #followIfaces(changes: IfaceChange[], current: ReadonlyMap<number, IfaceInfo>): void {
+    // A renamed interface is the same interface, with the same memberships (Linux keeps its index):
+    // it goes on under its new name, also while it is lost (then it is back when it is usable again).
+    for (const change of changes) {
+      if (change.type !== 'renamed' || !this.#ifaces.has(change.iface.index)) continue;
+      const index = change.iface.index;
+      this.#ifaces.set(index, change.iface);
+      if (this.#lost.has(index)) this.#lost.set(index, change.iface);
+      this.#core.ifaceNames.set(index, change.iface.name);
+    }
     // Interfaces that went away, judged against the state this socket last saw of each.
     for (const [index, seen] of [...this.#ifaces]) {
       if (this.#lost.has(index)) continue;

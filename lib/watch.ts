@@ -16,7 +16,7 @@ import { type NativeIfaceWatcher, native } from './native';
 import { checkOptions } from './options';
 
 /** What changed about an interface. */
-export type IfaceChangeType = 'added' | 'removed' | 'up' | 'down' | 'address-added' | 'address-removed';
+export type IfaceChangeType = 'added' | 'removed' | 'renamed' | 'up' | 'down' | 'address-added' | 'address-removed';
 
 /** One change of one interface, as {@link watchInterfaces} reports it. */
 export interface IfaceChange {
@@ -24,7 +24,7 @@ export interface IfaceChange {
   type: IfaceChangeType;
   /** The interface after the change; for 'removed', as it was last seen. */
   iface: IfaceInfo;
-  /** The interface before the change: on 'up', 'down', 'address-added' and 'address-removed'. */
+  /** The interface before the change: on 'renamed', 'up', 'down', 'address-added' and 'address-removed'. */
   previous?: IfaceInfo;
   /** On 'address-added' and 'address-removed': the address. */
   address?: IfaceAddress;
@@ -84,10 +84,19 @@ function addressChanges(type: 'address-added' | 'address-removed', from: IfaceIn
 }
 
 /**
+ * Linux keeps an interface's index through a rename (`ip link set dev eth0 name lan0`): the same
+ * index under another name in two scans in a row is one interface, renamed. Elsewhere it is one
+ * interface gone and another come: macOS and BSD give a removed interface's index to the next one,
+ * and Windows' interface names (adapter GUIDs) never change.
+ */
+const kRenameKeepsIndex = process.platform === 'linux';
+
+/**
  * The changes between two scans, by interface index: first every 'removed', then per remaining
- * interface 'down', 'address-removed', 'address-added', 'up', then every 'added'. An index that
- * now carries another name is a removal and an addition. An added interface comes with its state and
- * addresses in `iface`, without further events.
+ * interface 'renamed', 'down', 'address-removed', 'address-added', 'up', then every 'added'. Where a
+ * rename keeps the index (Linux), an index that now carries another name is 'renamed'; elsewhere it
+ * is a removal and an addition. An added interface comes with its state and addresses in `iface`,
+ * without further events.
  * @internal
  */
 export function diffInterfaces(before: ReadonlyMap<number, IfaceInfo>, after: ReadonlyMap<number, IfaceInfo>): IfaceChange[] {
@@ -95,14 +104,15 @@ export function diffInterfaces(before: ReadonlyMap<number, IfaceInfo>, after: Re
   const added: IfaceChange[] = [];
   for (const [index, old] of before) {
     const now = after.get(index);
-    if (now === undefined || now.name !== old.name) out.push({ type: 'removed', iface: old });
+    if (now === undefined || (now.name !== old.name && !kRenameKeepsIndex)) out.push({ type: 'removed', iface: old });
   }
   for (const [index, now] of after) {
     const old = before.get(index);
-    if (old === undefined || old.name !== now.name) {
+    if (old === undefined || (old.name !== now.name && !kRenameKeepsIndex)) {
       added.push({ type: 'added', iface: now });
       continue;
     }
+    if (old.name !== now.name) out.push({ type: 'renamed', iface: now, previous: old });
     const wasUp = isIfaceUp(old);
     const isUp = isIfaceUp(now);
     if (wasUp && !isUp) out.push({ type: 'down', iface: now, previous: old });
@@ -244,7 +254,9 @@ class InterfaceMonitor {
     }
     const changes = diffInterfaces(this.#snapshot, next);
     this.#snapshot = next;
-    if (changes.length > 0) this.#deliver(changes);
+    // Also without a change of the kinds reported (an MTU or a flag that changed): sockets keep
+    // their IfaceInfo current from every scan.
+    this.#deliver(changes);
   }
 
   #deliver(changes: IfaceChange[]): void {
@@ -330,8 +342,9 @@ class Watcher implements IfaceWatcher {
 
 /**
  * Calls `listener` with every change of the machine's interfaces, as it happens: an interface
- * 'added' or 'removed', going 'up' or 'down' (up means administratively up with its link), or an
- * 'address-added' / 'address-removed' (one call per address). Event-driven: rtnetlink on Linux, a
+ * 'added' or 'removed', 'renamed' (Linux, where a rename keeps the interface and its index;
+ * `previous` has the old name), going 'up' or 'down' (up means administratively up with its link),
+ * or an 'address-added' / 'address-removed' (one call per address). Event-driven: rtnetlink on Linux, a
  * routing socket on macOS, IP Helper notifications on Windows; nothing is polled. Changes are
  * gathered per event-loop turn, so a burst of OS messages costs one scan.
  *

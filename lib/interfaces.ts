@@ -57,11 +57,32 @@ export type IfaceSpecifier = string | number | IfaceInfo;
  * ```
  */
 export function scanInterfaces(): IfaceInfo[] {
+  let ifaces: Array<IfaceInfo & { vrf?: string }>;
   try {
-    return JSON.parse(native().scanInterfaces()) as IfaceInfo[];
+    ifaces = JSON.parse(native().scanInterfaces()) as Array<IfaceInfo & { vrf?: string }>;
   } catch (err) {
     throw fromNativeError(err, 'listing interfaces');
   }
+  for (const iface of ifaces) {
+    if (iface.vrf === undefined) continue;
+    vrfs.set(iface, iface.vrf);
+    delete iface.vrf;
+  }
+  return ifaces;
+}
+
+/** The VRF of each scanned interface that belongs to one (Linux), kept off the public IfaceInfo shape. */
+const vrfs = new WeakMap<IfaceInfo, string>();
+
+/**
+ * The VRF (Linux l3mdev) that a scanned interface belongs to and whose datagrams a socket opened now
+ * would not get (see native/os/interfaces.h), or undefined.
+ * @internal
+ */
+export function unreachableVrfOf(iface: IfaceInfo): string | undefined {
+  const vrf = vrfs.get(iface);
+  if (vrf === undefined || native().vrfDeliversToNewSockets(vrf)) return undefined;
+  return vrf;
 }
 
 function isIfaceInfo(value: unknown): value is IfaceInfo {

@@ -63,6 +63,8 @@ export interface NativeAddon {
   /** A JSON array of objects in the public IfaceInfo shape (one string: far cheaper to cross than objects). */
   scanInterfaces(): string;
   defaultRouteInterface(family: 4 | 6): number;
+  /** Whether a socket opened now gets the datagrams of the VRF's members (Linux; elsewhere true). */
+  vrfDeliversToNewSockets(vrf: string): boolean;
   rxRecordWords: number;
   RxSocket: new (
     options: NativeRxOptions,

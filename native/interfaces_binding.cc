@@ -89,6 +89,11 @@ void AppendIfaceJson(std::string& out, const IfaceRecord& r) {
   out += JsonBool(r.pointToPoint);
   out += ",\"mtu\":";
   out += r.mtu < 0 ? std::string("null") : std::to_string(r.mtu);
+  if (!r.vrf.empty()) {
+    // Not an IfaceInfo property: lib/interfaces.ts takes it off and keeps it aside.
+    out += ",\"vrf\":";
+    AppendJsonString(out, r.vrf);
+  }
   out += '}';
 }
 
@@ -108,6 +113,12 @@ Napi::Value ScanInterfacesJs(const Napi::CallbackInfo& info) {
   return Napi::String::New(env, json);
 }
 
+// vrfDeliversToNewSockets(vrf: string): boolean
+Napi::Value VrfDeliversToNewSocketsJs(const Napi::CallbackInfo& info) {
+  std::string vrf = ArgString(info, 0, "vrf");
+  return Napi::Boolean::New(info.Env(), VrfDeliversToNewSockets(vrf));
+}
+
 Napi::Value DefaultRouteInterfaceJs(const Napi::CallbackInfo& info) {
   int family = ArgFamily(info, 0);
   uint32_t ifindex = 0;
@@ -119,6 +130,8 @@ Napi::Value DefaultRouteInterfaceJs(const Napi::CallbackInfo& info) {
 
 void InitInterfaces(Napi::Env env, Napi::Object exports) {
   exports.Set("scanInterfaces", Napi::Function::New(env, ScanInterfacesJs, "scanInterfaces"));
+  exports.Set("vrfDeliversToNewSockets",
+              Napi::Function::New(env, VrfDeliversToNewSocketsJs, "vrfDeliversToNewSockets"));
   exports.Set("defaultRouteInterface",
               Napi::Function::New(env, DefaultRouteInterfaceJs, "defaultRouteInterface"));
 }

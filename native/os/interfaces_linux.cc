@@ -1,6 +1,6 @@
 // Interface enumeration on Linux: two rtnetlink dumps, one of the links (RTM_GETLINK: index, name,
 // flags, MTU, hardware address) and one of the IPv4/IPv6 addresses (RTM_GETADDR), joined by interface
-// index.
+// index. The links' masters and kinds tell which interfaces belong to a VRF.
 //
 // Why not getifaddrs(): it names an IPv4 address by its label (`ip addr add ... label eth0:vip`,
 // keepalived VIPs, old `ifconfig eth0:1` aliases), so the address appears under a name that is no
@@ -8,6 +8,8 @@
 // one more per interface. Here every address comes with its interface index, and the whole scan is
 // two requests whatever the number of interfaces.
 #include <algorithm>
+#include <fstream>
+#include <string>
 #include <unordered_map>
 
 #include "interfaces.h"
@@ -20,7 +22,24 @@ namespace {
 // that the last one is used (the interface monitor rescans at the next change anyway).
 constexpr int kDumpAttempts = 4;
 
-void ReadLink(const NetlinkMessage& message, std::vector<IfaceRecord>& out) {
+// What a link's master is, to tell a VRF's members: its index, and each link's kind (IFLA_INFO_KIND:
+// "vrf", "bridge", "veth", ...).
+struct LinkTopology {
+  std::unordered_map<uint32_t, uint32_t> masterOf;
+  std::unordered_map<uint32_t, std::string> kindOf;
+};
+
+std::string LinkKind(const NetlinkAttr& linkInfo) {
+  std::string kind;
+  ForEachAttr(linkInfo.data, linkInfo.length, [&](const NetlinkAttr& a) {
+    if (a.type != IFLA_INFO_KIND) return;
+    const char* text = reinterpret_cast<const char*>(a.data);
+    kind.assign(text, strnlen(text, a.length));
+  });
+  return kind;
+}
+
+void ReadLink(const NetlinkMessage& message, std::vector<IfaceRecord>& out, LinkTopology& topology) {
   ifinfomsg info;
   if (!message.ReadHeader(info) || info.ifi_index <= 0) return;
   IfaceRecord rec;
@@ -45,6 +64,12 @@ void ReadLink(const NetlinkMessage& message, std::vector<IfaceRecord>& out) {
         break;
       }
       case IFLA_ADDRESS: rec.linkLayerAddress = FormatLinkLayerAddress(a.data, a.length); break;
+      case IFLA_MASTER: {
+        uint32_t master = 0;
+        if (a.Read(master) && master != 0) topology.masterOf[rec.index] = master;
+        break;
+      }
+      case IFLA_LINKINFO: topology.kindOf[rec.index] = LinkKind(a); break;
       default: break;
     }
   });
@@ -100,8 +125,9 @@ SysError ScanOnce(NetlinkRoute& netlink, std::vector<IfaceRecord>& out, bool& in
   links.maskHeader.rta_type = IFLA_EXT_MASK;
   links.maskHeader.rta_len = RTA_LENGTH(sizeof(uint32_t));
   links.mask = RTEXT_FILTER_SKIP_STATS;
+  LinkTopology topology;
   SysError error = netlink.Ask(links.header, "RTM_GETLINK", [&](const NetlinkMessage& m) {
-    if (m.type == RTM_NEWLINK) ReadLink(m, out);
+    if (m.type == RTM_NEWLINK) ReadLink(m, out, topology);
   });
   if (error) return error;
   interrupted = netlink.interrupted();
@@ -109,6 +135,13 @@ SysError ScanOnce(NetlinkRoute& netlink, std::vector<IfaceRecord>& out, bool& in
   std::unordered_map<uint32_t, size_t> byIndex;
   byIndex.reserve(out.size());
   for (size_t i = 0; i < out.size(); i++) byIndex.emplace(out[i].index, i);
+  for (const auto& [index, master] : topology.masterOf) {
+    auto kind = topology.kindOf.find(master);
+    auto member = byIndex.find(index);
+    auto vrf = byIndex.find(master);
+    if (kind != topology.kindOf.end() && kind->second == "vrf" && member != byIndex.end() && vrf != byIndex.end())
+      out[member->second].vrf = out[vrf->second].name;
+  }
 
   struct {
     nlmsghdr header;
@@ -128,6 +161,19 @@ SysError ScanOnce(NetlinkRoute& netlink, std::vector<IfaceRecord>& out, bool& in
 }
 
 }  // namespace
+
+bool VrfDeliversToNewSockets(const std::string& vrf) {
+  std::ifstream accept("/proc/sys/net/ipv4/udp_l3mdev_accept");
+  int value = 0;
+  if (accept >> value && value == 1) return true;
+  // Under `ip vrf exec`, every socket the process opens is bound to the VRF from the start.
+  UniqueSocket probe(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  char bound[IFNAMSIZ + 1];
+  std::memset(bound, 0, sizeof(bound));
+  socklen_t length = IFNAMSIZ;
+  if (!probe.valid() || getsockopt(probe.get(), SOL_SOCKET, SO_BINDTODEVICE, bound, &length) != 0) return false;
+  return vrf == bound;
+}
 
 SysError ScanInterfaces(std::vector<IfaceRecord>& out) {
   NetlinkRoute netlink;

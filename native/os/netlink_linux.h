@@ -11,6 +11,7 @@
 
 #include <cstring>
 #include <functional>
+#include <utility>
 #include <vector>
 
 #include "platform.h"
@@ -49,20 +50,28 @@ struct NetlinkAttr {
   }
 };
 
-// Calls each(const NetlinkAttr&) for the attributes that follow a fixed header of `headerSize` bytes
-// in the message's payload; stops at the first attribute whose length does not fit.
+// Calls each(const NetlinkAttr&) for the attributes in the `length` bytes at `data`; stops at the
+// first attribute whose length does not fit.
+template <typename Each>
+void ForEachAttr(const unsigned char* data, size_t length, Each&& each) {
+  size_t offset = 0;
+  while (offset < length && length - offset >= sizeof(rtattr)) {
+    rtattr header;
+    std::memcpy(&header, data + offset, sizeof(header));
+    size_t attrLength = header.rta_len;
+    if (attrLength < sizeof(rtattr) || attrLength > length - offset) return;
+    size_t dataOffset = RTA_ALIGN(sizeof(rtattr));
+    each(NetlinkAttr{header.rta_type, data + offset + dataOffset, attrLength - dataOffset});
+    offset += RTA_ALIGN(attrLength);
+  }
+}
+
+// The attributes that follow a fixed header of `headerSize` bytes in a message's payload.
 template <typename Each>
 void ForEachAttr(const NetlinkMessage& message, size_t headerSize, Each&& each) {
   size_t offset = NLMSG_ALIGN(headerSize);
-  while (offset < message.length && message.length - offset >= sizeof(rtattr)) {
-    rtattr header;
-    std::memcpy(&header, message.payload + offset, sizeof(header));
-    size_t attrLength = header.rta_len;
-    if (attrLength < sizeof(rtattr) || attrLength > message.length - offset) return;
-    size_t dataOffset = RTA_ALIGN(sizeof(rtattr));
-    each(NetlinkAttr{header.rta_type, message.payload + offset + dataOffset, attrLength - dataOffset});
-    offset += RTA_ALIGN(attrLength);
-  }
+  if (offset >= message.length) return;
+  ForEachAttr(message.payload + offset, message.length - offset, std::forward<Each>(each));
 }
 
 // An rtnetlink socket that asks the kernel one question at a time.

@@ -28,7 +28,8 @@
       "conditions": [
         ["OS=='linux'", {
           "sources": [
-            "native/os/interfaces_posix.cc",
+            "native/os/netlink_linux.cc",
+            "native/os/interfaces_linux.cc",
             "native/os/default_route_linux.cc",
             "native/os/mcast_sockopt_posix.cc",
             "native/os/rx_reader_linux.cc",
@@ -38,7 +39,7 @@
         }],
         ["OS=='mac'", {
           "sources": [
-            "native/os/interfaces_posix.cc",
+            "native/os/interfaces_darwin.cc",
             "native/os/default_route_darwin.cc",
             "native/os/mcast_sockopt_posix.cc",
             "native/os/rx_reader_darwin.cc",

@@ -57,11 +57,32 @@ export type IfaceSpecifier = string | number | IfaceInfo;
  * ```
  */
 export function scanInterfaces(): IfaceInfo[] {
+  let ifaces: Array<IfaceInfo & { vrf?: string }>;
   try {
-    return native().scanInterfaces();
+    ifaces = JSON.parse(native().scanInterfaces()) as Array<IfaceInfo & { vrf?: string }>;
   } catch (err) {
     throw fromNativeError(err, 'listing interfaces');
   }
+  for (const iface of ifaces) {
+    if (iface.vrf === undefined) continue;
+    vrfs.set(iface, iface.vrf);
+    delete iface.vrf;
+  }
+  return ifaces;
+}
+
+/** The VRF of each scanned interface that belongs to one (Linux), kept off the public IfaceInfo shape. */
+const vrfs = new WeakMap<IfaceInfo, string>();
+
+/**
+ * The VRF (Linux l3mdev) that a scanned interface belongs to and whose datagrams a socket opened now
+ * would not get (see native/os/interfaces.h), or undefined.
+ * @internal
+ */
+export function unreachableVrfOf(iface: IfaceInfo): string | undefined {
+  const vrf = vrfs.get(iface);
+  if (vrf === undefined || native().vrfDeliversToNewSockets(vrf)) return undefined;
+  return vrf;
 }
 
 function isIfaceInfo(value: unknown): value is IfaceInfo {
@@ -112,8 +133,21 @@ function matchSpecifier(spec: unknown, scan: () => IfaceInfo[]): IfaceInfo[] {
   let found = ifaces.filter((i) => i.name === spec || i.friendlyName === spec);
   if (found.length === 0 && /^[0-9]+$/.test(spec)) found = ifaces.filter((i) => i.index === Number(spec));
   if (found.length === 0) found = matchAddress(spec, ifaces);
-  if (found.length === 0) fail(ErrorCodes.IFACE_NOT_FOUND, `no interface matches ${describe(spec)}`, 'list interfaces with scanInterfaces() or `multicast-expert interfaces`');
+  if (found.length === 0) fail(ErrorCodes.IFACE_NOT_FOUND, `no interface matches ${describe(spec)}`, notFoundHint(spec, ifaces));
   return found;
+}
+
+/**
+ * What to do about a name that matches nothing. 'eth0:1' is how Linux shows an address label (`ip
+ * addr add ... label eth0:1`, old `ifconfig eth0:1` aliases): it names an address of eth0, not an
+ * interface.
+ */
+function notFoundHint(spec: string, ifaces: IfaceInfo[]): string {
+  const colon = spec.indexOf(':');
+  const base = colon > 0 && parseIp(spec) === null ? spec.slice(0, colon) : null;
+  if (base !== null && ifaces.some((i) => i.name === base))
+    return `${spec} looks like an address label of ${base}; a label is not an interface: give ${base}, or the labelled address`;
+  return 'list interfaces with scanInterfaces() or `multicast-expert interfaces`';
 }
 
 /**

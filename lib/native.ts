@@ -6,8 +6,6 @@
  */
 import * as path from 'node:path';
 
-import type { IfaceInfo } from './interfaces';
-
 export interface NativeRxOptions {
   family: 4 | 6;
   port: number;
@@ -62,9 +60,11 @@ export interface NativeIfaceWatcher {
 }
 
 export interface NativeAddon {
-  /** Already in the public IfaceInfo shape. */
-  scanInterfaces(): IfaceInfo[];
+  /** A JSON array of objects in the public IfaceInfo shape (one string: far cheaper to cross than objects). */
+  scanInterfaces(): string;
   defaultRouteInterface(family: 4 | 6): number;
+  /** Whether a socket opened now gets the datagrams of the VRF's members (Linux; elsewhere true). */
+  vrfDeliversToNewSockets(vrf: string): boolean;
   rxRecordWords: number;
   RxSocket: new (
     options: NativeRxOptions,

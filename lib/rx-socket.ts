@@ -10,7 +10,7 @@ import { markAsUntransferable } from 'node:worker_threads';
 import { type Family, type ParsedIp, checkFamily, describe, parseGroup, parseSource } from './addresses';
 import { ErrorCodes, MulticastExpertError, fail, fromNativeError } from './errors';
 import { warnClosedByGc } from './gc-warning';
-import { type IfaceInfo, type IfaceSpecifier, findInterfaces, preferredAddress, resolveOneIface, scanInterfaces } from './interfaces';
+import { type IfaceInfo, type IfaceSpecifier, findInterfaces, preferredAddress, resolveOneIface, scanInterfaces, unreachableVrfOf } from './interfaces';
 import { type NativeRxSocket, RxFlags, RxRecord, native } from './native';
 import { checkArray, checkBoolean, checkGroups, checkInteger, checkOptions, checkPort, checkTimeout, familyOfSpecifier } from './options';
 import { type IfaceChange, type IfaceChangeType, followInterfaces, isIfaceUp, reportListenerError } from './watch';
@@ -43,7 +43,8 @@ export interface McastRxSocketOptions {
    * Default true: when an interface the socket listens on goes away (down, removed, or without an
    * address of the family) and comes back (up again, or a new interface of the same name), join the
    * groups there again; a socket on all interfaces also joins new ones. 'iface-lost' and
-   * 'iface-joined' tell. False: keep the interfaces as opened, and only emit 'iface-lost'.
+   * 'iface-joined' tell. False: keep the interfaces as opened, and only emit 'iface-lost'. A renamed
+   * interface (Linux) is not lost: the socket follows it under its new name.
    */
   rejoin?: boolean;
 }
@@ -286,6 +287,28 @@ class RxCore {
   }
 }
 
+/**
+ * The error for an interface in a VRF (Linux l3mdev) whose datagrams the receiver's sockets would
+ * not get: Linux hands a VRF member's datagrams only to sockets bound to the VRF, unless
+ * net.ipv4.udp_l3mdev_accept is 1. Joining there would otherwise succeed and receive nothing.
+ */
+function vrfError(iface: IfaceInfo, vrf: string): MulticastExpertError {
+  return new MulticastExpertError(ErrorCodes.INVALID_OPTION, `interface ${iface.name} belongs to VRF ${vrf}: Linux gives its datagrams only to sockets bound to ${vrf}`, {
+    hint: `set sysctl net.ipv4.udp_l3mdev_accept=1 (it covers IPv6 too), or run the program in the VRF (ip vrf exec ${vrf} ...)`,
+  });
+}
+
+const warnedVrfIfaces = new Set<string>();
+
+/** A receiver on all interfaces leaves out the members of a VRF it would get nothing from, and says so once per interface. */
+function warnVrf(iface: IfaceInfo): void {
+  const vrf = unreachableVrfOf(iface);
+  if (vrf === undefined || warnedVrfIfaces.has(`${iface.name}%${vrf}`)) return;
+  warnedVrfIfaces.add(`${iface.name}%${vrf}`);
+  const e = vrfError(iface, vrf);
+  process.emitWarning(`not listening on ${iface.name}: ${e.message}; ${e.hint ?? ''}`, { code: e.code, type: 'MulticastExpertWarning' });
+}
+
 const registry = new FinalizationRegistry<RxCore>((core) => {
   if (core.closed) return;
   core.closed = true;
@@ -327,6 +350,8 @@ export class McastRxSocket extends EventEmitter {
   readonly #rejoin: boolean;
   /** Opened without iface/ifaces: new interfaces are joined too. */
   readonly #allIfaces: boolean;
+  /** Interfaces (by index) whose move into a VRF this socket has reported. */
+  readonly #vrfReported = new Set<number>();
   #timeout: number | undefined;
   #consumers = 0;
 
@@ -456,15 +481,21 @@ export class McastRxSocket extends EventEmitter {
       if (out.some((i) => i.index === iface.index)) continue;
       if (preferredAddress(iface, this.family) === undefined)
         fail(ErrorCodes.IFACE_NO_ADDRESS, `interface ${iface.name} has no ${this.family} address`, `listen on interfaces with an ${this.family} address, or configure one`);
+      const vrf = unreachableVrfOf(iface);
+      if (vrf !== undefined) throw vrfError(iface, vrf);
       out.push(iface);
     }
     return out;
   }
 
   #defaultIfaces(): IfaceInfo[] {
-    const found = scanInterfaces().filter((i) => i.up && i.multicast && !i.loopback && preferredAddress(i, this.family) !== undefined);
+    const candidates = scanInterfaces().filter((i) => i.up && i.multicast && !i.loopback && preferredAddress(i, this.family) !== undefined);
+    const inVrf = candidates.filter((i) => unreachableVrfOf(i) !== undefined);
+    const found = candidates.filter((i) => !inVrf.includes(i));
+    if (found.length === 0 && inVrf.length > 0) throw vrfError(inVrf[0] as IfaceInfo, unreachableVrfOf(inVrf[0] as IfaceInfo) as string);
     if (found.length === 0)
       fail(ErrorCodes.NO_IFACES, `no interface is up, multicast-capable, not loopback and with an ${this.family} address`, 'pass iface or ifaces explicitly (the loopback interface must be named to be used)');
+    for (const iface of inVrf) warnVrf(iface);
     return found;
   }
 
@@ -602,6 +633,15 @@ export class McastRxSocket extends EventEmitter {
 
   /** Called by the interface monitor with each batch of changes and the scan they came from. */
   #followIfaces(changes: IfaceChange[], current: ReadonlyMap<number, IfaceInfo>): void {
+    // A renamed interface is the same interface, with the same memberships (Linux keeps its index):
+    // it goes on under its new name, also while it is lost (then it is back when it is usable again).
+    for (const change of changes) {
+      if (change.type !== 'renamed' || !this.#ifaces.has(change.iface.index)) continue;
+      const index = change.iface.index;
+      this.#ifaces.set(index, change.iface);
+      if (this.#lost.has(index)) this.#lost.set(index, change.iface);
+      this.#core.ifaceNames.set(index, change.iface.name);
+    }
     // Interfaces that went away, judged against the state this socket last saw of each.
     for (const [index, seen] of [...this.#ifaces]) {
       if (this.#lost.has(index)) continue;
@@ -610,6 +650,13 @@ export class McastRxSocket extends EventEmitter {
       else if (this.#usable(seen) && !this.#usable(now)) this.#loseIface(now, isIfaceUp(now) ? 'address-removed' : 'down');
       else this.#ifaces.set(index, now);
       if (this.#core.closed) return;
+      // Enslaved to a VRF under the socket: the memberships stay, but its datagrams no longer come.
+      const vrf = now === undefined ? undefined : unreachableVrfOf(now);
+      if (vrf === undefined) this.#vrfReported.delete(index);
+      else if (!this.#vrfReported.has(index)) {
+        this.#vrfReported.add(index);
+        this.fail(vrfError(now as IfaceInfo, vrf));
+      }
     }
     for (const [index, seen] of [...this.#lost]) {
       if (!this.#rejoin) {
@@ -630,6 +677,10 @@ export class McastRxSocket extends EventEmitter {
     for (const iface of current.values()) {
       if (this.#ifaces.has(iface.index) || iface.loopback || !iface.multicast || !this.#usable(iface)) continue;
       if ([...this.#lost.values()].some((l) => l.name === iface.name)) continue;
+      if (unreachableVrfOf(iface) !== undefined) {
+        warnVrf(iface);
+        continue;
+      }
       this.#joinNewIface(iface, changes);
       if (this.#core.closed) return;
     }

@@ -8,7 +8,7 @@ import { type IfaceInfo, type IfaceSpecifier, getDefaultGatewayIface, preferredA
 import { type NativeTxSocket, native } from './native';
 import { checkBoolean, checkGroups, checkInteger, checkOptions, checkPort, familyOfSpecifier } from './options';
 import { warnClosedByGc } from './gc-warning';
-import { followInterfaces, isIfaceUp } from './watch';
+import { type IfaceChange, followInterfaces, isIfaceUp } from './watch';
 
 /** Options of {@link McastTxSocket}. */
 export interface McastTxSocketOptions {
@@ -84,25 +84,31 @@ class TxTarget {
   }
 
   /** The interface monitor's subscriber: follows each new scan. */
-  followChanges(_changes: unknown, current: ReadonlyMap<number, IfaceInfo>): void {
+  followChanges(changes: readonly IfaceChange[], current: ReadonlyMap<number, IfaceInfo>): void {
+    // A renamed interface (Linux keeps its index) is the same interface: go on with its new name.
+    for (const change of changes) if (change.type === 'renamed' && change.iface.index === this.iface.index) this.iface = change.iface;
     this.follow(current);
   }
 
   /** Brings the socket in line with `current` (a scan by index). */
-  follow(current: ReadonlyMap<number, IfaceInfo> | Iterable<IfaceInfo>): void {
+  follow(current: ReadonlyMap<number, IfaceInfo>): void {
     if (this.closed) return;
-    const list = current instanceof Map ? [...(current as ReadonlyMap<number, IfaceInfo>).values()] : [...(current as Iterable<IfaceInfo>)];
-    const name = this.iface.name;
-    const same = list.find((i) => i.index === this.iface.index && i.name === name);
-    if (same !== undefined) {
-      this.iface = same;
-      this.gone = false;
-      // Still there: only a new IPv4 address needs telling the OS.
-      const address = this.#sourceAddress(same);
-      if (this.family === 'ipv4' && address !== undefined && address !== this.#targetAddress) this.#retarget(same, address);
+    if (this.bindAddress !== null) {
+      this.#followAddress(current);
       return;
     }
-    const back = list.find((i) => i.name === name);
+    const name = this.iface.name;
+    const now = current.get(this.iface.index);
+    if (now !== undefined && now.name === name) {
+      this.iface = now;
+      this.gone = false;
+      // Still there: only a new IPv4 address needs telling the OS.
+      const address = this.#sourceAddress(now);
+      if (this.family === 'ipv4' && address !== undefined && address !== this.#targetAddress) this.#retarget(now, address);
+      return;
+    }
+    let back: IfaceInfo | undefined;
+    for (const iface of current.values()) if (iface.name === name) back = iface;
     if (back === undefined) {
       this.gone = true;
       return;
@@ -116,13 +122,34 @@ class TxTarget {
     this.#retarget(back, address);
   }
 
+  /**
+   * A socket given an address sends from that address, out of whichever interface holds it: when
+   * the address moves to another interface (a VIP that fails over, an address given to a new
+   * interface), the socket moves with it; while no interface holds it, sends are refused.
+   */
+  #followAddress(current: ReadonlyMap<number, IfaceInfo>): void {
+    const address = this.bindAddress as string;
+    const own = current.get(this.iface.index);
+    if (own !== undefined && this.#sourceAddress(own) !== undefined) {
+      this.iface = own;
+      this.gone = false;
+      return;
+    }
+    for (const iface of current.values()) {
+      if (this.#sourceAddress(iface) === undefined) continue;
+      this.#retarget(iface, address);
+      return;
+    }
+    this.gone = true;
+  }
+
   /** The address to name with IP_MULTICAST_IF on `iface`, or undefined when it cannot be sent from. */
   #sourceAddress(iface: IfaceInfo): string | undefined {
     if (this.bindAddress !== null) {
       // Bound to one address: only that address on the interface will do. An IPv6 link-local
-      // address ties the socket to the old index for good.
+      // address ties the socket to its interface's index for good (its scope): it never moves.
       const list = this.family === 'ipv4' ? iface.ipv4 : iface.ipv6;
-      const found = list.find((a) => a.address === this.bindAddress && !a.scopeId);
+      const found = list.find((a) => a.address === this.bindAddress && (!a.scopeId || iface.index === this.iface.index));
       return found?.address;
     }
     return preferredAddress(iface, this.family)?.address;
@@ -151,7 +178,7 @@ class TxTarget {
       this.#refreshedThisTurn = false;
     }).unref();
     try {
-      this.follow(scanInterfaces());
+      this.follow(new Map(scanInterfaces().map((i) => [i.index, i])));
     } catch {
       // Without a scan we know no better than before.
     }
@@ -167,9 +194,12 @@ class TxTarget {
     const who = `interface ${iface.name} (index ${iface.index})`;
     let state: string;
     let hint: string;
-    if (this.gone) {
+    if (this.gone && this.bindAddress !== null) {
+      state = `no longer holds ${this.bindAddress}, and no other interface does`;
+      hint = `sending resumes by itself once an interface holds ${this.bindAddress} again; nothing is sent from another address meanwhile`;
+    } else if (this.gone) {
       state = 'is gone';
-      hint = `sending resumes by itself once an interface named ${iface.name} is back with an ${this.family} address${this.bindAddress === null ? '' : ` (${this.bindAddress})`}; nothing is sent out of another interface meanwhile`;
+      hint = `sending resumes by itself once an interface named ${iface.name} is back with an ${this.family} address; nothing is sent out of another interface meanwhile`;
     } else if (!isIfaceUp(iface)) {
       state = 'is down';
       hint = `sending resumes by itself once ${iface.name} is up again`;
@@ -208,6 +238,22 @@ const registry = new FinalizationRegistry<TxTarget>((target) => {
   target.close();
   warnClosedByGc('McastTxSocket');
 });
+
+/** The error for a sender that could not be opened on `iface`. */
+function senderOpenError(err: unknown, iface: IfaceInfo, family: Family, bindAddress: string | null): MulticastExpertError {
+  const what = `opening a multicast sender on ${iface.name}`;
+  const e = fromNativeError(err, what);
+  // An IPv6 address is listed from the moment it is added, but can be bound only once duplicate
+  // address detection has passed: for an address the scan has just shown on the interface, that is
+  // what EADDRNOTAVAIL means.
+  if (bindAddress === null || family !== 'ipv6' || e.code !== 'EADDRNOTAVAIL') return e;
+  return new MulticastExpertError(e.code, `${what}: ${bindAddress} cannot be used yet: IPv6 duplicate address detection has not passed (${e.syscall ?? 'bind'} EADDRNOTAVAIL)`, {
+    ...(e.errno !== undefined ? { errno: e.errno } : {}),
+    ...(e.syscall !== undefined ? { syscall: e.syscall } : {}),
+    hint: `an address just added is "tentative" for a second or two (ip -6 addr show dev ${iface.name}): open the sender again then; "dadfailed" means another host on the link has the address`,
+    cause: err,
+  });
+}
 
 /** The bytes of `data`; `index` names the message of a batch in the error (-1: send()'s data). */
 function toBytes(data: unknown, index: number): Uint8Array {
@@ -288,7 +334,7 @@ export class McastTxSocket {
         ifaceIsLoopback: iface.loopback,
       });
     } catch (err) {
-      throw fromNativeError(err, `opening a multicast sender on ${iface.name}`);
+      throw senderOpenError(err, iface, family, bindAddress);
     }
     const target = new TxTarget(handle, iface, family, bindAddress, family === 'ipv4' ? address.address : null);
     this.#target = target;

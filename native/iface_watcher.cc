@@ -116,15 +116,15 @@ void IfaceWatcher::OnPoll(uv_poll_t* handle, int status, int events) {
 void IfaceWatcher::Notify(const SysError& error) {
   if (closed_ || data_->exiting()) return;
   Napi::Env env = Env();
-  Napi::HandleScope scope(env);
-  // A local handle keeps the JavaScript object (and so this) alive through the call.
-  Napi::Object self = Value();
-  Napi::Value arg = error ? MakeOsError(env, error).Value() : env.Null();
-  try {
+  // Everything that can throw (the scope, the error object, the call) runs inside the guard: a C++
+  // exception must not reach libuv, which called us.
+  CallIntoJs(env, [&]() {
+    Napi::HandleScope scope(env);
+    // A local handle keeps the JavaScript object (and so this) alive through the call.
+    Napi::Object self = Value();
+    Napi::Value arg = error ? MakeOsError(env, error).Value() : env.Null();
     onChange_.MakeCallback(self, {arg}, *asyncContext_);
-  } catch (const Napi::Error& e) {
-    napi_fatal_exception(env, e.Value());
-  }
+  });
 }
 
 Napi::Value IfaceWatcher::Close(const Napi::CallbackInfo& info) {

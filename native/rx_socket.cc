@@ -158,9 +158,15 @@ RxSocket::Endpoint* RxSocket::OpenEndpoint(Napi::Env env, const RxBindPlan& plan
   poll->data = endpoint.get();
   endpoint->poll = poll;
   ApplyKeepAlive(*endpoint);
-  StartPolling(*endpoint);
   endpoints_.push_back(std::move(endpoint));
-  return endpoints_.back().get();
+  Endpoint* opened = endpoints_.back().get();
+  // A socket that is never read would be joined and deaf: that is an error, not a quiet success.
+  SysError error = StartPolling(*opened);
+  if (error) {
+    CloseEndpoint(opened);
+    throw MakeOsError(env, error);
+  }
+  return opened;
 }
 
 void RxSocket::CloseEndpoint(Endpoint* endpoint) {
@@ -291,10 +297,12 @@ Napi::Value RxSocket::Unblock(const Napi::CallbackInfo& info) {
 
 // ---- Polling -------------------------------------------------------------------------------------
 
-void RxSocket::StartPolling(Endpoint& e) {
-  if (e.polling || paused_ || closed_ || e.poll == nullptr) return;
+SysError RxSocket::StartPolling(Endpoint& e) {
+  if (e.polling || paused_ || closed_ || e.poll == nullptr) return {};
   int rc = uv_poll_start(e.poll, UV_READABLE, &RxSocket::OnPoll);
-  if (rc == 0) e.polling = true;
+  if (rc != 0) return SysError{rc, "uv_poll_start"};
+  e.polling = true;
+  return {};
 }
 
 void RxSocket::StopPolling(Endpoint& e) {
@@ -319,7 +327,13 @@ Napi::Value RxSocket::Pause(const Napi::CallbackInfo& info) {
 
 Napi::Value RxSocket::Resume(const Napi::CallbackInfo& info) {
   paused_ = false;
-  for (auto& e : endpoints_) StartPolling(*e);
+  SysError failed;
+  for (auto& e : endpoints_) {
+    SysError error = StartPolling(*e);
+    if (error && !failed) failed = error;
+  }
+  // As a failed read: the receiver's error path (an 'error' event, a rejected receive()) says so.
+  if (failed) ReportError(failed);
   return info.Env().Undefined();
 }
 

@@ -84,7 +84,8 @@ class RxSocket : public Napi::ObjectWrap<RxSocket>, public HandleOwner {
   Membership* FindMembership(uint32_t groupId, uint32_t ifindex, Endpoint** endpoint);
   Endpoint* OpenEndpoint(Napi::Env env, const RxBindPlan& plan);
   void CloseEndpoint(Endpoint* endpoint);
-  void StartPolling(Endpoint& endpoint);
+  // Starts reading the endpoint (unless the socket is paused); the error when libuv cannot.
+  SysError StartPolling(Endpoint& endpoint);
   void StopPolling(Endpoint& endpoint);
   void ApplyKeepAlive(Endpoint& endpoint);
 

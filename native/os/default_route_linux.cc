@@ -1,101 +1,82 @@
-// Default-route interface on Linux: dump the routing table over rtnetlink (RTM_GETROUTE) and take
-// the unicast default route (destination length 0) of the main table with the lowest metric.
-#include <linux/netlink.h>
-#include <linux/rtnetlink.h>
-
-#include <climits>
-#include <vector>
+// Default-route interface on Linux: one question to the kernel, as `ip route get` asks it
+// (RTM_GETROUTE for one destination), answered by the kernel's own route lookup. The cost does not
+// grow with the routing table: a router holding a full BGP table answers as fast as a laptop.
+//
+// The lookup applies everything the kernel applies to a datagram: policy rules (`ip rule`, e.g. a
+// VPN's or a VRF's table), the lowest metric among several default routes, multipath. Which
+// destination is asked for depends on the family:
+//
+// - IPv4 asks for a multicast group (239.255.255.250). IPv4 multicast follows the unicast routing
+//   table, so the answer is the interface the kernel itself would send multicast out of: a route to
+//   the multicast range (`ip route add 224.0.0.0/4 dev eth1`, the usual way to point multicast at an
+//   interface) where there is one, otherwise the default route.
+// - IPv6 cannot ask for a group: every interface has a route to ff00::/8 in the local table, so that
+//   answer names an arbitrary interface. It asks for 2000::1, a global unicast address that nobody
+//   announces, so that only a default route (or a route to all of 2000::/3) matches it, never one of
+//   the specific routes a full table holds.
+//
+// No route, or a route that refuses (unreachable, blackhole, prohibit), means no default interface.
+#include <netinet/in.h>
 
 #include "default_route.h"
-#include "unique_socket.h"
+#include "netlink_linux.h"
 
 namespace mce {
 namespace {
 
-struct Candidate {
-  uint32_t ifindex = 0;
-  uint32_t metric = UINT32_MAX;
-};
-
-// The first next hop's interface of a multipath route.
-uint32_t FirstMultipathIface(const rtattr* attr) {
-  auto* hop = reinterpret_cast<const rtnexthop*>(RTA_DATA(attr));
-  int left = static_cast<int>(RTA_PAYLOAD(attr));
-  if (left >= static_cast<int>(sizeof(rtnexthop)) && RTNH_OK(hop, left)) return hop->rtnh_ifindex;
-  return 0;
-}
-
-void ConsiderRoute(const nlmsghdr* h, Candidate& best) {
-  auto* rt = reinterpret_cast<const rtmsg*>(NLMSG_DATA(h));
-  if (rt->rtm_dst_len != 0 || rt->rtm_type != RTN_UNICAST) return;
-  uint32_t table = rt->rtm_table, ifindex = 0, metric = 0;
-  int len = static_cast<int>(RTM_PAYLOAD(h));
-  for (const rtattr* a = RTM_RTA(rt); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
-    switch (a->rta_type) {
-      case RTA_TABLE: table = *reinterpret_cast<const uint32_t*>(RTA_DATA(a)); break;
-      case RTA_OIF: ifindex = *reinterpret_cast<const uint32_t*>(RTA_DATA(a)); break;
-      case RTA_PRIORITY: metric = *reinterpret_cast<const uint32_t*>(RTA_DATA(a)); break;
-      case RTA_MULTIPATH:
-        if (ifindex == 0) ifindex = FirstMultipathIface(a);
-        break;
-      default: break;
-    }
-  }
-  if (table != RT_TABLE_MAIN || ifindex == 0) return;
-  if (best.ifindex == 0 || metric < best.metric) {
-    best.ifindex = ifindex;
-    best.metric = metric;
-  }
+// What the kernel answers when no route leads to the destination.
+bool MeansNoRoute(int code) {
+  return code == ENETUNREACH || code == EHOSTUNREACH || code == EACCES || code == EINVAL || code == EAGAIN;
 }
 
 }  // namespace
 
 SysError DefaultRouteInterface(int family, uint32_t& ifindex) {
   ifindex = 0;
-  UniqueSocket nl(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
-  if (!nl.valid()) return Fail("socket(AF_NETLINK)");
+  if (family != AF_INET && family != AF_INET6) return FailWith(EAFNOSUPPORT, "RTM_GETROUTE");
+  NetlinkRoute netlink;
+  SysError error = netlink.Open();
+  if (error) return error;
 
   struct {
     nlmsghdr header;
     rtmsg body;
+    rtattr destinationHeader;
+    unsigned char destination[16];
   } request;
   std::memset(&request, 0, sizeof(request));
-  request.header.nlmsg_len = NLMSG_LENGTH(sizeof(rtmsg));
+  const size_t size = family == AF_INET ? 4 : 16;
+  request.header.nlmsg_len = static_cast<uint32_t>(NLMSG_LENGTH(sizeof(rtmsg)) + RTA_LENGTH(size));
   request.header.nlmsg_type = RTM_GETROUTE;
-  request.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  request.header.nlmsg_seq = 1;
+  request.header.nlmsg_flags = NLM_F_REQUEST;
   request.body.rtm_family = static_cast<unsigned char>(family);
-
-  sockaddr_nl kernel;
-  std::memset(&kernel, 0, sizeof(kernel));
-  kernel.nl_family = AF_NETLINK;
-  if (sendto(nl.get(), &request, request.header.nlmsg_len, 0, reinterpret_cast<sockaddr*>(&kernel),
-             sizeof(kernel)) < 0)
-    return Fail("sendto(RTM_GETROUTE)");
-
-  std::vector<char> buffer(32768);
-  Candidate best;
-  for (;;) {
-    ssize_t n = recv(nl.get(), buffer.data(), buffer.size(), 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Fail("recv(RTM_GETROUTE)");
-    }
-    int left = static_cast<int>(n);
-    for (auto* h = reinterpret_cast<nlmsghdr*>(buffer.data()); NLMSG_OK(h, left);
-         h = NLMSG_NEXT(h, left)) {
-      if (h->nlmsg_type == NLMSG_DONE) {
-        ifindex = best.ifindex;
-        return {};
-      }
-      if (h->nlmsg_type == NLMSG_ERROR) {
-        auto* err = reinterpret_cast<nlmsgerr*>(NLMSG_DATA(h));
-        if (err->error == 0) continue;
-        return FailWith(-err->error, "RTM_GETROUTE");
-      }
-      if (h->nlmsg_type == RTM_NEWROUTE) ConsiderRoute(h, best);
-    }
+  request.body.rtm_dst_len = static_cast<unsigned char>(size * 8);
+  request.destinationHeader.rta_type = RTA_DST;
+  request.destinationHeader.rta_len = static_cast<unsigned short>(RTA_LENGTH(size));
+  if (family == AF_INET) {
+    const unsigned char group[4] = {239, 255, 255, 250};
+    std::memcpy(request.destination, group, sizeof(group));
+  } else {
+    const unsigned char global[16] = {0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    std::memcpy(request.destination, global, sizeof(global));
   }
+
+  uint32_t found = 0;
+  error = netlink.Ask(request.header, "RTM_GETROUTE", [&](const NetlinkMessage& m) {
+    rtmsg route;
+    if (m.type != RTM_NEWROUTE || !m.ReadHeader(route)) return;
+    if (route.rtm_type != RTN_UNICAST && route.rtm_type != RTN_MULTICAST) return;
+    ForEachAttr(m, sizeof(rtmsg), [&](const NetlinkAttr& a) {
+      uint32_t oif = 0;
+      if (a.type == RTA_OIF && a.Read(oif)) found = oif;
+    });
+  });
+  if (error) {
+    if (MeansNoRoute(error.code)) return {};
+    return error;
+  }
+  ifindex = found;
+  return {};
 }
 
 }  // namespace mce

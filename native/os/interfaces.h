@@ -23,9 +23,17 @@ struct IfaceRecord {
   bool up = false, running = false, loopback = false, multicast = false, pointToPoint = false;
   int64_t mtu = -1;  // -1: unknown
   std::vector<IfaceAddressRecord> addresses;
+  // Linux: the VRF (an l3mdev device) the interface is enslaved to, if any. Not part of IfaceInfo:
+  // receivers need it to tell whether its datagrams can reach them.
+  std::string vrf;
 };
 
 SysError ScanInterfaces(std::vector<IfaceRecord>& out);
+
+// Whether a socket this process opens now gets the datagrams of the VRF's member interfaces. Linux
+// delivers them only to sockets bound to the VRF, unless net.ipv4.udp_l3mdev_accept is 1 (the
+// setting applies to IPv6 as well). Elsewhere there are no VRFs: true.
+bool VrfDeliversToNewSockets(const std::string& vrf);
 
 // "aa:bb:..." from raw link-layer bytes.
 std::string FormatLinkLayerAddress(const unsigned char* bytes, size_t length);

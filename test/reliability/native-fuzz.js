@@ -11,7 +11,7 @@ const { native } = require(path.join(__dirname, '..', '..', 'dist', 'native.js')
 const [ifname, runsText, seedText] = process.argv.slice(2);
 const runs = Number(runsText);
 const addon = native();
-const ifindex = addon.scanInterfaces().find((i) => i.name === ifname)?.index ?? 1;
+const ifindex = JSON.parse(addon.scanInterfaces()).find((i) => i.name === ifname)?.index ?? 1;
 
 let calls = 0;
 let threw = 0;

@@ -1,6 +1,7 @@
-// Interface enumeration on Linux and macOS: getifaddrs() lists every interface (also down ones and
-// ones without addresses) through its link-layer entry (AF_PACKET on Linux, AF_LINK on macOS),
-// followed by one entry per IPv4/IPv6 address. MTU comes from SIOCGIFMTU.
+// Interface enumeration on macOS: getifaddrs() lists every interface (also down ones and ones without
+// addresses) through its link-layer entry (AF_LINK), followed by one entry per IPv4/IPv6 address, each
+// under its interface's name (macOS has no address labels; Linux, which has, reads netlink instead:
+// interfaces_linux.cc). MTU comes from SIOCGIFMTU.
 #include <ifaddrs.h>
 #include <sys/ioctl.h>
 
@@ -10,12 +11,8 @@
 #include "interfaces.h"
 #include "unique_socket.h"
 
-#ifdef __linux__
-#include <linux/if_packet.h>
-#else
 #include <net/if_dl.h>
 #include <sys/sockio.h>  // SIOCGIFMTU, which BSD's sys/ioctl.h need not bring
-#endif
 
 namespace mce {
 namespace {
@@ -37,39 +34,21 @@ int64_t ReadMtu(int probe, const char* name) {
 }
 
 void ReadLinkLayer(const sockaddr* sa, IfaceRecord& rec) {
-#ifdef __linux__
-  if (sa->sa_family != AF_PACKET) return;
-  auto* ll = reinterpret_cast<const sockaddr_ll*>(sa);
-  rec.linkLayerAddress = FormatLinkLayerAddress(ll->sll_addr, ll->sll_halen);
-#else
   if (sa->sa_family != AF_LINK) return;
   auto* dl = reinterpret_cast<const sockaddr_dl*>(sa);
   rec.linkLayerAddress =
       FormatLinkLayerAddress(reinterpret_cast<const unsigned char*>(LLADDR(dl)), dl->sdl_alen);
-#endif
 }
 
 // KAME stacks (macOS, BSD) keep a link-local address's zone inside bytes 2-3 of the address. Where
 // getifaddrs hands that form out, move the zone to scopeId; in a real fe80::/64 address those bytes
 // are zero, so nothing else can be there.
 void ClearEmbeddedScope(IfaceAddressRecord& addr) {
-#ifndef __linux__
   if (addr.bytes[0] != 0xfe || (addr.bytes[1] & 0xc0) != 0x80) return;
   uint32_t embedded = (static_cast<uint32_t>(addr.bytes[2]) << 8) | addr.bytes[3];
   if (embedded == 0) return;
   if (addr.scopeId == 0) addr.scopeId = embedded;
   addr.bytes[2] = addr.bytes[3] = 0;
-#else
-  (void)addr;
-#endif
-}
-
-bool IsLinkLayerFamily(int family) {
-#ifdef __linux__
-  return family == AF_PACKET;
-#else
-  return family == AF_LINK;
-#endif
 }
 
 }  // namespace
@@ -106,7 +85,7 @@ SysError ScanInterfaces(std::vector<IfaceRecord>& out) {
     IfaceRecord& rec = out[found->second];
     const sockaddr* sa = it->ifa_addr;
     if (sa == nullptr) continue;
-    if (IsLinkLayerFamily(sa->sa_family)) {
+    if (sa->sa_family == AF_LINK) {
       ReadLinkLayer(sa, rec);
     } else if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6) {
       IfaceAddressRecord addr;

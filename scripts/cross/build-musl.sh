@@ -86,8 +86,11 @@ for arch in "${ARCHES[@]}"; do
     -I"$NODE_INCLUDE" -I"$NAPI_INCLUDE"
   printf '{\n  global: napi_register_module_v1; node_api_module_get_api_version_v1;\n  local: *;\n};\n' >"$OUT/exports.map"
   ADDON="$OUT/multicast_expert.node"
-  # -O2 at the link: zig builds libc++ optimised (without it, a debug build). -s: stripped.
-  "$ZIG" c++ -target "$target" -O2 -shared -s -Wl,--version-script="$OUT/exports.map" -o "$ADDON" "${OBJECTS[@]}"
+  # -O2 at the link: zig builds libc++ optimised (without it, a debug build). -s: stripped. The
+  # first time, zig also builds musl's start files, with a warning of its own in musl's rcrt1.c
+  # (not our source): its output is shown only if the link fails.
+  "$ZIG" c++ -target "$target" -O2 -shared -s -Wl,--version-script="$OUT/exports.map" -o "$ADDON" "${OBJECTS[@]}" \
+    >"$OUT/link.log" 2>&1 || { cat "$OUT/link.log" >&2; cross_die "linking $ADDON failed"; }
 
   # ---- the file itself ----------------------------------------------------------------------------
   fail() { cross_die "$ADDON $*"; }

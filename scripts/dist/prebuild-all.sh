@@ -115,13 +115,19 @@ copy_cross() {
   fi
 }
 rm -rf build-cross/linux-*-musl build-cross/win32-* build-cross/darwin-*
+started=$SECONDS
 bash scripts/cross/build-musl.sh x64 arm64
 copy_cross linux-x64-musl linux-x64 multicast-expert.musl.node linux-x64-musl
 copy_cross linux-arm64-musl linux-arm64 multicast-expert.musl.node linux-arm64-musl
+echo "   (musl: $((SECONDS - started)) s)"
+started=$SECONDS
 bash scripts/cross/build-windows.sh
 copy_cross win32-x64 win32-x64 multicast-expert.node win32-x64
+echo "   (win32: $((SECONDS - started)) s)"
+started=$SECONDS
 bash scripts/cross/build-darwin.sh x64 arm64
 copy_cross darwin-x64 darwin-x64 multicast-expert.node darwin-x64
 copy_cross darwin-arm64 darwin-arm64 multicast-expert.node darwin-arm64
+echo "   (darwin: $((SECONDS - started)) s)"
 
-echo "prebuilds: built ${built[*]}${skipped:+; skipped ${skipped[*]}}"
+echo "prebuilds: built ${built[*]}${skipped:+; skipped ${skipped[*]}} in $SECONDS s"

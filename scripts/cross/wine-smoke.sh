@@ -51,8 +51,10 @@ npm run build:ts >/dev/null
 # The staging copy: the package's Windows node_modules (jest and node-gyp-build with their win32
 # variants, from package-lock.json), kept while the lock file stays the same, and the project's
 # files, copied fresh. Not under the cache: jest under Windows finds no tests below a directory
-# whose name starts with a dot (~/.cache).
-STAGE=build-cross/wine-stage
+# whose name starts with a dot (~/.cache); not in the repository, where jest would find a second
+# package of the same name.
+STAGE="${MCE_WINE_STAGE:-${TMPDIR:-/tmp}/multicast-expert-wine-stage-$(id -u)}"
+[[ "$STAGE" != */.* ]] || cross_die "the Wine stage $STAGE has a directory starting with a dot (set MCE_WINE_STAGE)"
 LOCK_SUM="$(sha256sum package-lock.json | cut -d' ' -f1)"
 if [[ "$(cat "$STAGE/lock-sum" 2>/dev/null || true)" != "$LOCK_SUM" ]]; then
   echo "== node_modules for win32-x64 (npm ci --os=win32 --cpu=x64)"
@@ -69,4 +71,4 @@ cp -r scripts/cross/wine "$STAGE/scripts/cross/"
 cp "$ADDON" "$STAGE/prebuilds/win32-x64/multicast-expert.node"
 
 echo "== Windows node $(basename "$(dirname "$(dirname "$NODE_EXE")")") under $("$MCE_WINE" --version 2>/dev/null || echo wine), in the lab"
-WINEPREFIX="$CROSS_CACHE/wine-prefix" node lab/enter-lab.js node scripts/cross/wine/wine-lab.js "$PWD/$STAGE" "$NODE_EXE"
+WINEPREFIX="$CROSS_CACHE/wine-prefix" node lab/enter-lab.js node scripts/cross/wine/wine-lab.js "$STAGE" "$NODE_EXE"

@@ -2,6 +2,7 @@
  * The one error class of multicast-expert, its stable codes, and the hints that say what to do.
  * @module
  */
+import { describeWindowsError } from './windows-errors';
 
 /**
  * Codes of errors the library itself raises (OS errors keep their errno name as the code).
@@ -107,18 +108,18 @@ export class MulticastExpertError extends Error {
   }
 }
 
-/** Hints for OS errors, keyed by errno name; `context` refines some of them. */
-function hintForOsError(code: string, syscall: string | undefined): string | undefined {
+/** Hints for OS errors, keyed by errno name; the failing call and the OS refine some of them. */
+function hintForOsError(code: string, syscall: string | undefined, platform: NodeJS.Platform = process.platform): string | undefined {
   const call = syscall ?? '';
   switch (code) {
     case 'ENOBUFS':
       if (call.includes('JOIN') || call.includes('MEMBERSHIP') || call.includes('SOURCE'))
-        return process.platform === 'linux'
+        return platform === 'linux'
           ? 'the kernel limits memberships per socket: raise net.ipv4.igmp_max_memberships (IPv4) or net.ipv4.igmp_max_msf / net.ipv6.mld_max_msf (source filters) with sysctl, or use fewer groups per socket'
           : 'the OS limits memberships per socket: use fewer groups or interfaces per socket';
       return 'the socket buffer is full: send more slowly or raise the send buffer';
     case 'EADDRINUSE':
-      return process.platform === 'win32'
+      return platform === 'win32'
         ? 'another program holds the port exclusively'
         : 'the port is held by a socket without address reuse; close it or pick another port';
     case 'EADDRNOTAVAIL':
@@ -127,9 +128,11 @@ function hintForOsError(code: string, syscall: string | undefined): string | und
       return 'the interface does not exist (any more) or cannot do multicast; check the interface name or index';
     case 'ENETUNREACH':
     case 'EHOSTUNREACH':
-      return process.platform === 'darwin'
-        ? 'no route for the group on this interface; on macOS 15+ also allow "Local Network" access for this program (System Settings, Privacy & Security)'
-        : 'no route for the group: pass the interface explicitly, or add a multicast route (IPv4: ip route add 224.0.0.0/4 dev IFACE; IPv6 on lo: ip -6 route add local ff00::/8 dev lo table local)';
+      if (platform === 'darwin')
+        return 'no route for the group on this interface; on macOS 15+ also allow "Local Network" access for this program (System Settings, Privacy & Security)';
+      if (platform === 'win32')
+        return 'no route for the group: pass the interface explicitly; on the loopback interface, Windows sends to a group only once a receiver on this host has joined it there';
+      return 'no route for the group: pass the interface explicitly, or add a multicast route (IPv4: ip route add 224.0.0.0/4 dev IFACE; IPv6 on lo: ip -6 route add local ff00::/8 dev lo table local)';
     case 'EACCES':
     case 'EPERM':
       return 'the OS refused: a firewall rule, a privileged port, or a missing permission';
@@ -149,29 +152,48 @@ interface NativeErrorShape {
   code?: unknown;
   errno?: unknown;
   syscall?: unknown;
+  /** On Windows: the Windows error number (WSAGetLastError() or a Win32 error), before libuv's mapping. */
+  windowsError?: unknown;
 }
 
 /**
  * Turns an error from the native layer into a MulticastExpertError with a hint. `what` says what
  * we were doing ("joining 239.1.2.3 on eth0"), for the message.
+ *
+ * On Windows the message also names the Windows error (`WSAEADDRINUSE`, 10048). Where libuv has
+ * no portable name for it, the code is the Windows name (`WSAENOPROTOOPT`) instead of `UNKNOWN`,
+ * and errno is the Windows number, negated (-10042), like libuv's own.
  * @internal
  */
 export function fromNativeError(err: unknown, what: string): MulticastExpertError {
   if (err instanceof MulticastExpertError) return err;
   const e = (typeof err === 'object' && err !== null ? err : {}) as NativeErrorShape;
-  const code = typeof e.code === 'string' ? e.code : 'UNKNOWN';
+  let code = typeof e.code === 'string' ? e.code : 'UNKNOWN';
   const syscall = typeof e.syscall === 'string' ? e.syscall : undefined;
-  const errno = typeof e.errno === 'number' ? e.errno : undefined;
+  let errno = typeof e.errno === 'number' ? e.errno : undefined;
+  let detail = typeof e.message === 'string' ? e.message : String(err);
+  let hint: string | undefined;
+  if (typeof e.windowsError === 'number') {
+    const windows = describeWindowsError(e.windowsError);
+    const name = windows?.name ?? `Windows error ${e.windowsError}`;
+    if (code === 'UNKNOWN' && windows !== undefined) {
+      code = windows.name;
+      errno = -e.windowsError;
+    }
+    detail = `${syscall ?? 'unknown'} ${code}${name === code ? '' : ` (${name})`} [${e.windowsError}]: ${windows?.text ?? 'unknown error'}`;
+    hint = windows?.hint ?? hintForOsError(code, syscall, 'win32');
+  } else {
+    hint = hintForOsError(code, syscall);
+  }
   if (code === 'EMSGSIZE') {
     return new MulticastExpertError(ErrorCodes.MESSAGE_TOO_LARGE, `${what}: the datagram is too large (${syscall ?? 'send'} EMSGSIZE)`, {
       errno,
       syscall,
-      hint: hintForOsError(code, syscall),
+      hint,
       cause: err,
     });
   }
-  const detail = typeof e.message === 'string' ? e.message : String(err);
-  return new MulticastExpertError(code, `${what}: ${detail}`, { errno, syscall, hint: hintForOsError(code, syscall), cause: err });
+  return new MulticastExpertError(code, `${what}: ${detail}`, { errno, syscall, hint, cause: err });
 }
 
 /** Shorthand for a library error. @internal */

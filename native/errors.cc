@@ -20,6 +20,11 @@ Napi::Error MakeOsError(Napi::Env env, const SysError& error) {
   err.Set("code", Napi::String::New(env, code));
   err.Set("errno", Napi::Number::New(env, uvErr));
   err.Set("syscall", Napi::String::New(env, syscall));
+#ifdef _WIN32
+  // libuv names only some Windows errors (WSAENOPROTOOPT and WSAENETDOWN, among others, come out as
+  // UNKNOWN): the number itself goes along, for lib/windows-errors.ts to name.
+  err.Set("windowsError", Napi::Number::New(env, error.code));
+#endif
   return err;
 }
 

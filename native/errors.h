@@ -1,5 +1,6 @@
 // JavaScript errors for OS failures: code (the errno name, as Node names it), errno (libuv's number,
-// negative like Node's), syscall, and a message naming both. The TypeScript layer adds hints.
+// negative like Node's), syscall, and a message naming both; on Windows also windowsError, the
+// number before libuv's mapping. The TypeScript layer (lib/errors.ts) adds hints and Windows names.
 #pragma once
 #include <napi.h>
 

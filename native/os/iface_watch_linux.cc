@@ -6,6 +6,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
+#include <cstring>
 #include <vector>
 
 #include "iface_watch.h"
@@ -67,10 +68,15 @@ SysError IfaceWatch::Drain(bool& changed) {
     if (n == 0) return {};
     // Only the kernel (port 0) speaks for the interfaces.
     if (from.nl_pid != 0) continue;
-    int left = static_cast<int>(n);
-    for (auto* h = reinterpret_cast<const nlmsghdr*>(impl_->buffer.data()); NLMSG_OK(h, left);
-         h = NLMSG_NEXT(h, left)) {
-      if (IsIfaceMessage(h->nlmsg_type)) changed = true;
+    // Walked by byte offset rather than with NLMSG_OK/NLMSG_NEXT, whose int-against-__u32
+    // comparison clang rejects (-Wsign-compare) and which read a header before knowing it is there.
+    const size_t size = static_cast<size_t>(n);
+    for (size_t offset = 0; offset < size && size - offset >= sizeof(nlmsghdr);) {
+      nlmsghdr h;
+      std::memcpy(&h, impl_->buffer.data() + offset, sizeof(h));
+      if (h.nlmsg_len < sizeof(nlmsghdr) || h.nlmsg_len > size - offset) break;
+      if (IsIfaceMessage(h.nlmsg_type)) changed = true;
+      offset += NLMSG_ALIGN(h.nlmsg_len);
     }
   }
   return {};

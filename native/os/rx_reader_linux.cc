@@ -37,8 +37,22 @@ void SetDestination(SockAddr& a, int family, const void* bytes) {
   }
 }
 
+// The control message after c, or null when no whole header follows: CMSG_NXTHDR's walk, kept in
+// unsigned sizes (musl's CMSG_NXTHDR compares size_t with ptrdiff_t, which clang rejects with
+// -Wsign-compare).
+cmsghdr* NextControlMessage(const msghdr& h, cmsghdr* c) {
+  if (c->cmsg_len < sizeof(cmsghdr)) return nullptr;
+  auto* base = static_cast<unsigned char*>(h.msg_control);
+  const size_t end = h.msg_controllen;
+  const size_t next = static_cast<size_t>(reinterpret_cast<unsigned char*>(c) - base) + CMSG_ALIGN(c->cmsg_len);
+  if (next >= end || end - next < sizeof(cmsghdr)) return nullptr;
+  auto* n = reinterpret_cast<cmsghdr*>(base + next);
+  if (CMSG_ALIGN(n->cmsg_len) > end - next) return nullptr;
+  return n;
+}
+
 void ParseControl(msghdr& h, RawDatagram& d) {
-  for (cmsghdr* c = CMSG_FIRSTHDR(&h); c != nullptr; c = CMSG_NXTHDR(&h, c)) {
+  for (cmsghdr* c = CMSG_FIRSTHDR(&h); c != nullptr; c = NextControlMessage(h, c)) {
     if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
       in_pktinfo info;
       std::memcpy(&info, CMSG_DATA(c), sizeof(info));

@@ -1,23 +1,29 @@
 #!/usr/bin/env bash
-# Builds every prebuilt binary this machine can make, into prebuilds/<platform>-<arch>/, the way
-# node-gyp-build looks them up at run time (N-API, stripped, libc-tagged: <name>.glibc.node):
+# Builds every prebuilt binary the package carries, into prebuilds/<platform>-<arch>/, the way
+# node-gyp-build looks them up at run time (N-API, stripped; Linux ones libc-tagged):
 #
-#   linux-x64   glibc   the machine's own g++
-#   linux-arm64 glibc   Debian's cross compiler (g++-aarch64-linux-gnu); node's headers are the
-#                       same for every architecture, and node-gyp is told --arch=arm64
-#   linux-x64   musl    not built: Debian has no C++ toolchain for musl (musl-tools is musl-gcc,
-#                       C only), so Alpine users build from source on install
+#   linux-x64/multicast-expert.glibc.node     the machine's own g++ (prebuildify)
+#   linux-arm64/multicast-expert.glibc.node   Debian's cross compiler (g++-aarch64-linux-gnu; node's
+#                                             headers are the same for every architecture)
+#   linux-x64/multicast-expert.musl.node      zig (scripts/cross/build-musl.sh), loaded on musl
+#   linux-arm64/multicast-expert.musl.node    zig, loaded on musl under qemu-user
+#   win32-x64/multicast-expert.node           mingw-w64 (scripts/cross/build-windows.sh)
+#   darwin-x64/multicast-expert.node          zig and ld64.lld (scripts/cross/build-darwin.sh)
+#   darwin-arm64/multicast-expert.node        zig and ld64.lld, ad-hoc signed
 #
 #   scripts/dist/prebuild-all.sh         # from the repository root (npm run prebuilds)
 #
-# The build runs in a staging copy of the sources, so the developer's build/ is left as it was.
-# Each binary is checked: ELF class and machine, the Node-API entry point exported, no undefined
-# symbol outside node, libc and libstdc++, and the newest glibc symbol version it needs is printed.
-# A missing cross compiler prints a "skipped" line, unless REQUIRE_CROSS=1.
+# prebuilds/ is emptied first, so it holds exactly what this run built. The glibc builds run in a
+# staging copy of the sources, so the developer's build/ is left as it was; each is checked: ELF
+# class and machine, the Node-API entry point exported, no undefined symbol outside node, libc and
+# libstdc++, and the newest glibc symbol version it needs is printed. The cross builds check their
+# own outputs (see each script). A missing cross toolchain prints a "skipped" line, unless
+# REQUIRE_CROSS=1. The Windows binary is run under Wine by scripts/cross/wine-smoke.sh.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 ROOT="$PWD"
 
+rm -rf prebuilds
 STAGE="$(mktemp -d "${TMPDIR:-/tmp}/mce-prebuild.XXXXXX")"
 trap 'rm -rf "$STAGE"' EXIT
 cp -r package.json binding.gyp native "$STAGE/"
@@ -96,21 +102,32 @@ else
   skipped+=(linux-arm64-glibc)
 fi
 
-# ---- linux-x64, musl ------------------------------------------------------------------------------
-MUSL_CXX=""
-for c in x86_64-linux-musl-g++ musl-g++; do
-  if command -v "$c" >/dev/null 2>&1; then MUSL_CXX="$c"; break; fi
-done
-if [[ -n "$MUSL_CXX" ]]; then
-  echo "== prebuild linux-x64 (musl) with $MUSL_CXX"
-  rm -rf "$STAGE/build"
-  CC="${MUSL_CXX%++}cc" CXX="$MUSL_CXX" LINK="$MUSL_CXX" PREBUILD_LIBC=musl \
-    prebuildify >"$STAGE/musl.log" 2>&1 || { cat "$STAGE/musl.log" >&2; exit 1; }
-  check prebuilds/linux-x64/multicast-expert.musl.node "X86-64" readelf
-  built+=(linux-x64-musl)
-else
-  echo "skipped: linux-x64 musl (no C++ compiler for musl: Debian's musl-tools has musl-gcc, C only; Alpine users build from source)"
-  skipped+=(linux-x64-musl)
-fi
+# ---- musl, Windows, macOS: cross builds ----------------------------------------------------------
+# copy_cross <build-cross dir> <prebuilds dir> <file name> <label>: a checked cross build, to prebuilds/.
+copy_cross() {
+  local from="build-cross/$1/multicast_expert.node"
+  if [[ -f "$from" ]]; then
+    mkdir -p "prebuilds/$2"
+    cp "$from" "prebuilds/$2/$3"
+    built+=("$4")
+  else
+    skipped+=("$4")
+  fi
+}
+rm -rf build-cross/linux-*-musl build-cross/win32-* build-cross/darwin-*
+started=$SECONDS
+bash scripts/cross/build-musl.sh x64 arm64
+copy_cross linux-x64-musl linux-x64 multicast-expert.musl.node linux-x64-musl
+copy_cross linux-arm64-musl linux-arm64 multicast-expert.musl.node linux-arm64-musl
+echo "   (musl: $((SECONDS - started)) s)"
+started=$SECONDS
+bash scripts/cross/build-windows.sh
+copy_cross win32-x64 win32-x64 multicast-expert.node win32-x64
+echo "   (win32: $((SECONDS - started)) s)"
+started=$SECONDS
+bash scripts/cross/build-darwin.sh x64 arm64
+copy_cross darwin-x64 darwin-x64 multicast-expert.node darwin-x64
+copy_cross darwin-arm64 darwin-arm64 multicast-expert.node darwin-arm64
+echo "   (darwin: $((SECONDS - started)) s)"
 
-echo "prebuilds: built ${built[*]}${skipped:+; skipped ${skipped[*]}}"
+echo "prebuilds: built ${built[*]}${skipped:+; skipped ${skipped[*]}} in $SECONDS s"

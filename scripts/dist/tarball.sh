@@ -4,8 +4,9 @@
 #
 #   scripts/dist/tarball.sh          # from the repository root (npm run check:dist); CI runs it
 #
-#  1. builds the prebuilds this machine can make (scripts/dist/prebuild-all.sh; SKIP_PREBUILD=1 uses
-#     prebuilds/ as it is), packs the tarball, and checks its file list;
+#  1. builds the prebuilds (scripts/dist/prebuild-all.sh; SKIP_PREBUILD=1 uses prebuilds/ as it is),
+#     packs the tarball, and checks its file list: the seven prebuilds, and nothing that should
+#     not ship;
 #  2. checks the package metadata with publint and the types with @arethetypeswrong/cli;
 #  3. installs the tarball into an empty project in a temporary folder, with a PATH that holds only
 #     node and npm (no cc, c++, gcc, g++, make, python) and npm's build-from-source off, install
@@ -16,7 +17,10 @@
 #     interfaces, the addon is the shipped prebuild, and a Tx/Rx round trip between two lab hosts
 #     delivers with group and interface. This runs under the machine's node, under Debian's Node 18
 #     (the oldest that package.json's engines allows), and, for the arm64 prebuild, under Debian's
-#     arm64 Node 18 in qemu-user, where those can be had (otherwise a "skipped" line says why).
+#     arm64 Node 18 in qemu-user, where those can be had (otherwise a "skipped" line says why);
+#  6. the fallback: the tarball again, with its linux-x64 prebuild replaced by one that cannot load
+#     here (the musl binary; then a corrupted file), installed with a compiler on PATH: the install
+#     must say why and build from source, and require() must then load that build.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 ROOT="$PWD"
@@ -33,7 +37,13 @@ die() { echo "  FAILED: $*" >&2; echo "dist: $passed passed, 1 failed, $skipped 
 if [[ "${SKIP_PREBUILD:-0}" != "1" ]]; then
   bash scripts/dist/prebuild-all.sh
 fi
-[[ -f prebuilds/linux-x64/multicast-expert.glibc.node ]] || die "no linux-x64 prebuild (run scripts/dist/prebuild-all.sh)"
+# The seven prebuilds the package promises (README, Install).
+PREBUILT=(linux-x64/multicast-expert.glibc.node linux-arm64/multicast-expert.glibc.node
+  linux-x64/multicast-expert.musl.node linux-arm64/multicast-expert.musl.node
+  win32-x64/multicast-expert.node darwin-x64/multicast-expert.node darwin-arm64/multicast-expert.node)
+for f in "${PREBUILT[@]}"; do
+  [[ -f "prebuilds/$f" ]] || die "no prebuilds/$f (npm run prebuilds; REQUIRE_CROSS=1 says what is missing)"
+done
 npm run build:ts >/dev/null
 
 echo "== pack"
@@ -44,7 +54,7 @@ tar -tzf "$TARBALL" | sed 's|^package/||' | sort >"$WORK/files.txt"
 echo "  $(basename "$TARBALL"): $(wc -l <"$WORK/files.txt") files, $(stat -c %s "$TARBALL") bytes"
 # What a package may carry: compiled JS and its types and maps, the TypeScript sources the maps point
 # to, the native sources and binding.gyp (for a build from source), the prebuilds, and npm's own files.
-ALLOWED='^(package\.json|README\.md|CHANGELOG\.md|LICENSE|dist/[a-z0-9/_-]+\.(js|mjs|cjs|d\.ts|d\.mts|d\.cts)(\.map)?|lib/[a-z0-9/_-]+\.[mc]?ts|bin/[a-z0-9_.-]+|binding\.gyp|native/[a-z0-9/_]+\.(cc|h)|prebuilds/linux-(x64|arm64)/multicast-expert\.(glibc|musl)\.node)$'
+ALLOWED='^(package\.json|README\.md|CHANGELOG\.md|LICENSE|dist/[a-z0-9/_-]+\.(js|mjs|cjs|d\.ts|d\.mts|d\.cts)(\.map)?|lib/[a-z0-9/_-]+\.[mc]?ts|bin/[a-z0-9_.-]+|binding\.gyp|native/[a-z0-9/_]+\.(cc|h)|scripts/install-fallback\.js|prebuilds/linux-(x64|arm64)/multicast-expert\.(glibc|musl)\.node|prebuilds/(win32-x64|darwin-x64|darwin-arm64)/multicast-expert\.node)$'
 if grep -Ev "$ALLOWED" "$WORK/files.txt" >"$WORK/stray.txt"; then
   die "the tarball holds files it should not: $(tr '\n' ' ' <"$WORK/stray.txt")"
 fi
@@ -53,8 +63,10 @@ for f in dist/index.js dist/index.d.ts dist/index.d.ts.map dist/esm.mjs dist/esm
   grep -qx "$f" "$WORK/files.txt" || die "the tarball lacks $f"
 done
 ok "the tarball has the CommonJS and ESM entries, their types and declaration maps, and the native sources"
-PREBUILDS="$(grep '^prebuilds/' "$WORK/files.txt" | tr '\n' ' ')"
-ok "prebuilds shipped: $PREBUILDS"
+for f in "${PREBUILT[@]/#/prebuilds/}" scripts/install-fallback.js; do
+  grep -qx "$f" "$WORK/files.txt" || die "the tarball lacks $f"
+done
+ok "the tarball carries the seven prebuilds and the install's fallback note: $(grep '^prebuilds/' "$WORK/files.txt" | sed 's|^prebuilds/||' | tr '\n' ' ')"
 
 # ---- 2. metadata and types ----------------------------------------------------------------------
 echo "== publint and arethetypeswrong"
@@ -172,4 +184,38 @@ node lab/enter-lab.js node scripts/dist/consumer-check.js "$PROJECT" "$RUNTIMES"
 consumer_line="$(grep -E '^consumers: ' "$WORK/consumers.txt" | tail -1)"
 passed=$((passed + $(sed -E 's/^consumers: ([0-9]+) passed.*/\1/' <<<"$consumer_line")))
 skipped=$((skipped + $(sed -E 's/.* ([0-9]+) skipped$/\1/' <<<"$consumer_line")))
+# ---- 6. the fallback: a prebuild that does not load -------------------------------------------------
+# fallback <name> <label> <file>: the tarball with <file> as its linux-x64 glibc prebuild, installed
+# with a compiler on PATH; the install must say why it builds, build, and leave a package that loads.
+fallback() {
+  local dir="$WORK/fallback-$1" label="$2" replacement="$3"
+  mkdir -p "$dir/unpacked" "$dir/project"
+  tar -xzf "$TARBALL" -C "$dir/unpacked"
+  cp "$replacement" "$dir/unpacked/package/prebuilds/linux-x64/multicast-expert.glibc.node"
+  tar -czf "$dir/multicast-expert.tgz" -C "$dir/unpacked" package
+  cp "$PROJECT/package.json" "$dir/project/"
+  (cd "$dir/project" && npm_config_build_from_source=false \
+    npm install --no-audit --no-fund --foreground-scripts "$dir/multicast-expert.tgz") >"$dir/install.log" 2>&1 ||
+    { cat "$dir/install.log"; die "with $label, the install failed instead of building from source"; }
+  local note
+  note="$(grep -m1 '^multicast-expert: ' "$dir/install.log" || true)"
+  grep -q 'prebuilds/linux-x64/multicast-expert.glibc.node does not load here' <<<"$note" ||
+    { cat "$dir/install.log"; die "with $label, the install did not say why it builds from source"; }
+  ok "with $label, the install says so: \"${note:0:220}...\""
+  local installed="$dir/project/node_modules/multicast-expert"
+  [[ -f "$installed/build/Release/multicast_expert.node" ]] || die "with $label, nothing was built from source"
+  local loaded
+  loaded="$(cd "$dir/project" && node "$ROOT/lab/enter-lab.js" node -e '
+    const dir = require("path").dirname(require.resolve("multicast-expert/package.json"));
+    const names = require("multicast-expert").scanInterfaces().map((i) => i.name);
+    console.log(`${require("path").relative(dir, require("node-gyp-build").path(dir))} (interfaces: ${names.join(", ")})`);
+  ' 2>&1)" || die "with $label, require('multicast-expert') fails after the build: $loaded"
+  [[ "$loaded" == build/Release/multicast_expert.node* ]] || die "with $label, require loaded $loaded, not the build from source"
+  ok "with $label, it was built from source and require() loads $loaded"
+}
+echo "== fallback: a linux-x64 prebuild that does not load here, installed with a compiler on PATH"
+fallback musl "the musl binary in its place" prebuilds/linux-x64/multicast-expert.musl.node
+head -c 4096 /dev/urandom >"$WORK/corrupted.node"
+fallback corrupted "a corrupted file in its place" "$WORK/corrupted.node"
+
 echo "dist: $passed passed, 0 failed, $skipped skipped"

@@ -44,8 +44,8 @@ export interface NativeTxOptions {
 }
 
 export interface NativeTxSocket {
-  addDestination(group: string, port: number): number;
-  clearDestinations(): void;
+  /** Slot `id` (at most one past the last) of the destination table means `group`:`port` from now on. */
+  setDestination(id: number, group: string, port: number): void;
   /** true: the kernel has it; false: the socket buffer is full, wait and retry. */
   send(destination: number, data: Uint8Array): boolean;
   sendBatch(destinations: Uint32Array, datas: Uint8Array[], start: number): number;

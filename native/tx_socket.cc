@@ -28,8 +28,7 @@ bool GroupNeedsScope(const SockAddr& group) {
 void TxSocket::Init(Napi::Env env, Napi::Object exports) {
   Napi::Function ctor = DefineClass(env, "TxSocket",
                                     {
-                                        InstanceMethod("addDestination", &TxSocket::AddDestination),
-                                        InstanceMethod("clearDestinations", &TxSocket::ClearDestinations),
+                                        InstanceMethod("setDestination", &TxSocket::SetDestination),
                                         InstanceMethod("send", &TxSocket::Send),
                                         InstanceMethod("sendBatch", &TxSocket::SendBatch),
                                         InstanceMethod("waitWritable", &TxSocket::WaitWritable),
@@ -101,22 +100,24 @@ const SockAddr& TxSocket::Destination(Napi::Env env, uint32_t id) const {
   return destinations_[id];
 }
 
-// addDestination(group, port) -> id. Parsed once; sends name the id.
-Napi::Value TxSocket::AddDestination(const Napi::CallbackInfo& info) {
+// setDestination(id, group, port): slot `id` of the destination table means group:port from now on
+// (parsed once; sends name the id). `id` is an existing slot or the next one. JavaScript decides which
+// slot a destination takes (lib/tx-destinations.ts) and never reuses one that a send in flight names.
+Napi::Value TxSocket::SetDestination(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  uint32_t port = ArgUint32(info, 1, "port");
+  uint32_t id = ArgUint32(info, 0, "id");
+  uint32_t port = ArgUint32(info, 2, "port");
   if (port == 0 || port > 65535) throw Napi::RangeError::New(env, "port must be 1..65535");
-  SockAddr group = ArgAddress(info, 0, "group", static_cast<uint16_t>(port));
+  SockAddr group = ArgAddress(info, 1, "group", static_cast<uint16_t>(port));
   if (group.family() != family_) throw Napi::TypeError::New(env, "group family mismatch");
+  if (id > destinations_.size()) throw Napi::RangeError::New(env, "id must name a slot or the next one");
   // Link- and interface-local IPv6 groups are addressed on our interface.
   if (GroupNeedsScope(group)) group.v6()->sin6_scope_id = ifindex_;
-  destinations_.push_back(group);
-  return Napi::Number::New(env, static_cast<double>(destinations_.size() - 1));
-}
-
-Napi::Value TxSocket::ClearDestinations(const Napi::CallbackInfo& info) {
-  destinations_.clear();
-  return info.Env().Undefined();
+  if (id == destinations_.size())
+    destinations_.push_back(group);
+  else
+    destinations_[id] = group;
+  return env.Undefined();
 }
 
 // send(id, data) -> true when the kernel took it, false when the socket buffer is full.

@@ -85,7 +85,7 @@ RxSocket::RxSocket(const Napi::CallbackInfo& info)
   metaCapacity_ = meta.ByteLength() / (kRecordWords * sizeof(uint32_t));
   if (metaCapacity_ < RxReader::BatchLimit())
     throw Napi::RangeError::New(env, "meta is too small for one batch");
-  meta_ = static_cast<uint32_t*>(meta.Data());
+  pendingRecords_.assign(metaCapacity_ * kRecordWords, 0);
   onBatch_ = Napi::Persistent(ArgFunction(info, 2, "onBatch"));
   onError_ = Napi::Persistent(ArgFunction(info, 3, "onError"));
   metaRef_ = Napi::Persistent(meta);
@@ -387,7 +387,7 @@ bool RxSocket::Accept(const Endpoint& endpoint, const RawDatagram& d, uint32_t& 
 }
 
 void RxSocket::Append(const RawDatagram& d, uint32_t groupId) {
-  uint32_t* r = meta_ + pendingCount_ * kRecordWords;
+  uint32_t* r = pendingRecords_.data() + pendingCount_ * kRecordWords;
   std::memset(r, 0, kRecordWords * sizeof(uint32_t));
   r[kOffset] = static_cast<uint32_t>(pendingData_.size());
   r[kLength] = static_cast<uint32_t>(d.length);
@@ -439,6 +439,18 @@ void RxSocket::Flush() {
     Napi::HandleScope scope(env);
     // A local handle keeps the JavaScript object (and so this) alive through the call.
     Napi::Object self = Value();
+    if (!CopyRecords(count)) {
+      // Nowhere to put the batch: dropped, and reading stops (a resume() starts it again).
+      pendingData_.clear();
+      paused_ = true;
+      for (auto& e : endpoints_) StopPolling(*e);
+      Napi::Error err = Napi::Error::New(
+          env, "the metadata ArrayBuffer was detached or shrunk: " + std::to_string(count) +
+                   " datagrams dropped and reading paused; pass a buffer that stays attached");
+      err.Set("code", Napi::String::New(env, "ERR_INVALID_STATE"));
+      onError_.MakeCallback(self, {err.Value()}, *asyncContext_);
+      return;
+    }
     size_t bytes = pendingData_.size();
     Napi::ArrayBuffer slab = SlabFor(env, bytes);
     size_t base = slabUsed_;
@@ -454,6 +466,14 @@ void RxSocket::Flush() {
   // When JavaScript could not take the batch (no JavaScript runs in a terminating worker), it is
   // dropped: the next batch starts empty.
   if (!handedOver) pendingData_.clear();
+}
+
+bool RxSocket::CopyRecords(size_t count) {
+  Napi::ArrayBuffer meta = metaRef_.Value();
+  size_t bytes = count * kRecordWords * sizeof(uint32_t);
+  if (meta.IsDetached() || meta.ByteLength() < bytes) return false;
+  std::memcpy(meta.Data(), pendingRecords_.data(), bytes);
+  return true;
 }
 
 // The slab to copy a batch of `bytes` into at slabUsed_: the current one while it has room, else a
@@ -516,7 +536,6 @@ Napi::Value RxSocket::Close(const Napi::CallbackInfo& info) {
   onBatch_.Reset();
   onError_.Reset();
   metaRef_.Reset();
-  meta_ = nullptr;
   metaCapacity_ = 0;
   slabRef_.Reset();
   if (wasOpen) Unref();

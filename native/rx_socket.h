@@ -95,6 +95,9 @@ class RxSocket : public Napi::ObjectWrap<RxSocket>, public HandleOwner {
   // Hands the pending batch to JavaScript. Afterwards the socket may be closed or paused, and any
   // endpoint may be gone: callers return at once.
   void Flush();
+  // Copies `count` records into the metadata array; false (nothing copied) when it was detached or
+  // is too small now.
+  bool CopyRecords(size_t count);
   void ReportError(const SysError& error);
   void EnsureCheck();
 
@@ -111,11 +114,14 @@ class RxSocket : public Napi::ObjectWrap<RxSocket>, public HandleOwner {
   Napi::FunctionReference onError_;
   std::unique_ptr<Napi::AsyncContext> asyncContext_;
 
-  // The batch being gathered: data bytes here, records in the shared metadata array.
+  // The batch being gathered, natively: its records and its data bytes. Flush() copies the records
+  // into the shared metadata array, whose memory is taken afresh (and checked) for each batch:
+  // JavaScript can detach that ArrayBuffer (transfer it) between two batches, so no pointer into it
+  // is kept.
   Napi::Reference<Napi::ArrayBuffer> metaRef_;
-  uint32_t* meta_ = nullptr;
   size_t metaCapacity_ = 0;
   size_t pendingCount_ = 0;
+  std::vector<uint32_t> pendingRecords_;
   std::vector<unsigned char> pendingData_;
   // Batches are handed over in a slab: an ArrayBuffer that batch after batch is copied into, past
   // the bytes already handed over, and of which JavaScript makes Buffer views. A full slab is let go

@@ -51,9 +51,10 @@ export interface McastRxSocketOptions {
 /** One received datagram. */
 export interface McastMessage {
   /**
-   * The datagram's bytes: a view into a 64 KB block shared with the datagrams read around it, never
-   * overwritten, and kept alive as a whole while any of its views is; `Buffer.from(msg.data)` copies
-   * a datagram out to keep it for long.
+   * The datagram's bytes: a view into a 64 KB block shared with the datagrams read around it (a
+   * datagram over 32 KB has a buffer of its own), never overwritten, and kept alive as a whole while
+   * any of its views is: a kept datagram keeps at most 64 KB alive. `Buffer.from(msg.data)` copies a
+   * datagram out to keep it for long.
    */
   data: Buffer;
   /** The sender. */
@@ -171,7 +172,7 @@ class RxCore {
   closed = false;
   /** Stops following interface changes. */
   unfollow: (() => void) | null = null;
-  /** The slab of the last batch (see onBatch). */
+  /** The buffer marked untransferable last (mostly the slab that the next batch goes on filling; see onBatch). */
   slab: ArrayBuffer | null = null;
 
   constructor(owner: McastRxSocket, readonly family: Family, readonly port: number) {
@@ -235,18 +236,20 @@ class RxCore {
   }
 
   /**
-   * Called by the native side with one batch: `count` records in meta, their data in `slab` from
-   * `base` on. The native side keeps filling the slab past this batch (see native/rx_socket.h), so
-   * every datagram's Buffer is a view of its own bytes, which nothing overwrites.
+   * Called by the native side with one batch: `count` records in meta, the data of each in one of
+   * `buffers`: slabs of 64 KiB that the native side keeps filling past this batch (see
+   * native/rx_socket.h), and buffers of their own for large datagrams. So every datagram's Buffer is
+   * a view of its own bytes, which nothing overwrites, and keeps at most 64 KiB alive besides itself.
    */
-  onBatch(slab: ArrayBuffer, count: number, base: number): void {
+  onBatch(count: number, ...buffers: ArrayBuffer[]): void {
     if (this.closed) return;
     const owner = this.owner();
     if (owner === undefined) return;
-    if (slab !== this.slab) {
-      this.slab = slab;
+    for (const buffer of buffers) {
+      if (buffer === this.slab) continue;
+      this.slab = buffer;
       // Transferring it to a worker would take it from under the batches still to come.
-      markAsUntransferable(slab);
+      markAsUntransferable(buffer);
     }
     const w = this.words;
     const family = this.family;
@@ -261,7 +264,7 @@ class RxCore {
         scopeId !== 0
           ? { address: this.sourceText(record), port: w[record + RxRecord.sourcePort] as number, family, scopeId }
           : { address: this.sourceText(record), port: w[record + RxRecord.sourcePort] as number, family };
-      const data = new BufferView(slab, base + (w[record + RxRecord.offset] as number), w[record + RxRecord.length] as number);
+      const data = new BufferView(buffers[w[record + RxRecord.buffer] as number] as ArrayBuffer, w[record + RxRecord.offset] as number, w[record + RxRecord.length] as number);
       const group = this.groupsById[w[record + RxRecord.groupId] as number] as string;
       const ifaceName = this.ifaceNames.get(ifaceIndex) ?? String(ifaceIndex);
       const truncated = (flags & RxFlags.truncated) !== 0;

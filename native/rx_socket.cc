@@ -13,8 +13,12 @@ constexpr size_t kMaxPerWakeup = 4096;
 // A batch is handed over early once its data grows past this.
 constexpr size_t kMaxPendingBytes = 4u << 20;
 // Size of a slab (see rx_socket.h). Larger: fewer allocations; smaller: less memory kept alive by a
-// Buffer that JavaScript retains (the whole slab stays, as with Node's own Buffer pool).
+// Buffer that JavaScript retains (the whole slab stays, as with Node's own Buffer pool). The README
+// promises 64 KB. Every datagram fits one (maxMessageSize is at most 65535).
 constexpr size_t kSlabBytes = 64u << 10;
+// A datagram larger than this gets an ArrayBuffer of its own: in a slab it would leave much of it
+// unused behind it, and it pins only itself.
+constexpr size_t kOwnBufferBytes = kSlabBytes / 2;
 
 bool Contains(const std::vector<SockAddr>& list, const SockAddr& a) {
   for (const SockAddr& x : list)
@@ -439,9 +443,12 @@ void RxSocket::Flush() {
     Napi::HandleScope scope(env);
     // A local handle keeps the JavaScript object (and so this) alive through the call.
     Napi::Object self = Value();
+    std::vector<napi_value> args{Napi::Number::New(env, static_cast<double>(count))};
+    PlaceData(env, count, args);
+    pendingData_.clear();
+    // The records last, once PlaceData() has said where each datagram is.
     if (!CopyRecords(count)) {
       // Nowhere to put the batch: dropped, and reading stops (a resume() starts it again).
-      pendingData_.clear();
       paused_ = true;
       for (auto& e : endpoints_) StopPolling(*e);
       Napi::Error err = Napi::Error::New(
@@ -451,17 +458,7 @@ void RxSocket::Flush() {
       onError_.MakeCallback(self, {err.Value()}, *asyncContext_);
       return;
     }
-    size_t bytes = pendingData_.size();
-    Napi::ArrayBuffer slab = SlabFor(env, bytes);
-    size_t base = slabUsed_;
-    if (bytes > 0) std::memcpy(static_cast<unsigned char*>(slab.Data()) + base, pendingData_.data(), bytes);
-    // The next batch starts 8-aligned, so that typed arrays over its datagrams can be aligned too.
-    slabUsed_ = (base + bytes + 7) & ~size_t{7};
-    pendingData_.clear();
-    onBatch_.MakeCallback(self,
-                          {slab, Napi::Number::New(env, static_cast<double>(count)),
-                           Napi::Number::New(env, static_cast<double>(base))},
-                          *asyncContext_);
+    onBatch_.MakeCallback(self, args, *asyncContext_);
   });
   // When JavaScript could not take the batch (no JavaScript runs in a terminating worker), it is
   // dropped: the next batch starts empty.
@@ -476,10 +473,54 @@ bool RxSocket::CopyRecords(size_t count) {
   return true;
 }
 
-// The slab to copy a batch of `bytes` into at slabUsed_: the current one while it has room, else a
-// new one. Copying (rather than allocating an ArrayBuffer per batch, or reading straight into the
-// slab) costs a memcpy per datagram, measured as negligible next to an allocation per batch.
-Napi::ArrayBuffer RxSocket::SlabFor(Napi::Env env, size_t bytes) {
+void RxSocket::PlaceData(Napi::Env env, size_t count, std::vector<napi_value>& buffers) {
+  // Consecutive datagrams bound for one slab lie end to end in pendingData_ and there: one memcpy
+  // for each such run.
+  unsigned char* slab = nullptr;
+  uint32_t slabIndex = 0;
+  size_t runFrom = 0, runTo = 0, runBytes = 0;
+  auto copyRun = [&]() {
+    if (runBytes > 0) std::memcpy(slab + runTo, pendingData_.data() + runFrom, runBytes);
+    runBytes = 0;
+  };
+  for (size_t i = 0; i < count; i++) {
+    uint32_t* r = pendingRecords_.data() + i * kRecordWords;
+    size_t from = r[kOffset];
+    size_t length = r[kLength];
+    if (length > kOwnBufferBytes) {
+      copyRun();
+      Napi::ArrayBuffer own = Napi::ArrayBuffer::New(env, length);
+      std::memcpy(own.Data(), pendingData_.data() + from, length);
+      r[kOffset] = 0;
+      r[kBuffer] = static_cast<uint32_t>(buffers.size() - 1);
+      buffers.push_back(own);
+      continue;
+    }
+    if (slab == nullptr || slabUsed_ + length > kSlabBytes) {
+      copyRun();
+      Napi::ArrayBuffer next = SlabWithRoom(env, length);
+      slab = static_cast<unsigned char*>(next.Data());
+      slabIndex = static_cast<uint32_t>(buffers.size() - 1);
+      buffers.push_back(next);
+    }
+    if (runBytes == 0) {
+      runFrom = from;
+      runTo = slabUsed_;
+    }
+    r[kOffset] = static_cast<uint32_t>(slabUsed_);
+    r[kBuffer] = slabIndex;
+    runBytes += length;
+    slabUsed_ += length;
+  }
+  copyRun();
+  // The next batch starts 8-aligned, so that typed arrays over its datagrams can be aligned too.
+  slabUsed_ = (slabUsed_ + 7) & ~size_t{7};
+}
+
+// Copying into a slab (rather than allocating an ArrayBuffer per batch, or reading straight into
+// the slab) costs a memcpy per run of datagrams, measured as negligible next to an allocation per
+// batch.
+Napi::ArrayBuffer RxSocket::SlabWithRoom(Napi::Env env, size_t bytes) {
   if (!slabRef_.IsEmpty()) {
     Napi::ArrayBuffer slab = slabRef_.Value();
     // JavaScript could have detached it (by transferring a datagram's buffer): then it is not ours.
@@ -488,7 +529,7 @@ Napi::ArrayBuffer RxSocket::SlabFor(Napi::Env env, size_t bytes) {
       if (slabUsed_ <= size && size - slabUsed_ >= bytes) return slab;
     }
   }
-  Napi::ArrayBuffer slab = Napi::ArrayBuffer::New(env, std::max(kSlabBytes, bytes));
+  Napi::ArrayBuffer slab = Napi::ArrayBuffer::New(env, kSlabBytes);
   slabRef_ = Napi::Persistent(slab);
   slabUsed_ = 0;
   return slab;

@@ -131,6 +131,9 @@ const BufferView: new (buffer: ArrayBuffer, offset: number, length: number) => B
   } as unknown as new (buffer: ArrayBuffer, offset: number, length: number) => Buffer;
 })();
 
+/** A listener, as EventEmitter types it. */
+type Listener = Parameters<EventEmitter['on']>[1];
+
 interface Waiter {
   resolve: (msg: McastMessage | null) => void;
   reject: (err: Error) => void;
@@ -168,6 +171,8 @@ class RxCore {
   readonly sourceTexts = new Map<number | string, string>();
   readonly queue: McastMessage[] = [];
   readonly waiters: Waiter[] = [];
+  /** Someone waits for data (a listener, a receive() call): the socket keeps the process running and the owner alive. */
+  consuming = false;
   paused = false;
   closed = false;
   /** Stops following interface changes. */
@@ -331,7 +336,6 @@ export class McastRxSocket extends EventEmitter {
   /** Opened without iface/ifaces: new interfaces are joined too. */
   readonly #allIfaces: boolean;
   #timeout: number | undefined;
-  #consumers = 0;
 
   /** Opens the socket and joins its groups at once; throws on bad options, leaving nothing open. */
   constructor(options: McastRxSocketOptions) {
@@ -385,12 +389,6 @@ export class McastRxSocket extends EventEmitter {
     }
     registry.register(this, core, core);
     core.unfollow = followInterfaces(McastRxSocket.#interfaceFollower(core));
-    this.on('newListener', (event: string | symbol) => {
-      if (event === 'message' || event === 'batch') this.#consumerDelta(1);
-    });
-    this.on('removeListener', (event: string | symbol) => {
-      if (event === 'message' || event === 'batch') this.#consumerDelta(-1);
-    });
   }
 
   /**
@@ -735,14 +733,82 @@ export class McastRxSocket extends EventEmitter {
 
   // ---- Delivery ------------------------------------------------------------------------------------
 
-  #consumerDelta(delta: number): void {
-    const before = this.#consumers;
-    this.#consumers += delta;
-    if ((before === 0) === (this.#consumers === 0) || this.#core.closed) return;
-    const active = this.#consumers > 0;
-    // While someone waits for data, the socket keeps the process running and cannot be collected.
-    this.#core.strongOwner = active ? this : null;
-    this.#core.handle.setKeepAlive(active);
+  /**
+   * Brings liveness in line with who waits for data now: 'message' and 'batch' listeners (as
+   * listenerCount() says, so no sequence of EventEmitter calls can put it out of step) and pending
+   * receive() calls. While someone waits, the socket keeps the process running and cannot be
+   * garbage-collected. Called after every change of either.
+   */
+  #consumersChanged(): void {
+    const core = this.#core;
+    // EventEmitter's constructor may add listeners before the core exists.
+    if (core === undefined || core.closed) return;
+    const consuming = core.waiters.length > 0 || this.listenerCount('message') > 0 || this.listenerCount('batch') > 0;
+    if (consuming === core.consuming) return;
+    core.consuming = consuming;
+    core.strongOwner = consuming ? this : null;
+    core.handle.setKeepAlive(consuming);
+  }
+
+  // Every way EventEmitter adds or removes a listener goes through one of these (once() and
+  // events.once() call on() and removeListener(); off is an alias the base class binds to its own
+  // removeListener, so it is overridden too).
+
+  /** EventEmitter.on. */
+  override on(event: string | symbol, listener: Listener): this {
+    super.on(event, listener);
+    this.#consumersChanged();
+    return this;
+  }
+
+  /** EventEmitter.addListener. */
+  override addListener(event: string | symbol, listener: Listener): this {
+    super.addListener(event, listener);
+    this.#consumersChanged();
+    return this;
+  }
+
+  /** EventEmitter.prependListener. */
+  override prependListener(event: string | symbol, listener: Listener): this {
+    super.prependListener(event, listener);
+    this.#consumersChanged();
+    return this;
+  }
+
+  /** EventEmitter.once. */
+  override once(event: string | symbol, listener: Listener): this {
+    super.once(event, listener);
+    this.#consumersChanged();
+    return this;
+  }
+
+  /** EventEmitter.prependOnceListener. */
+  override prependOnceListener(event: string | symbol, listener: Listener): this {
+    super.prependOnceListener(event, listener);
+    this.#consumersChanged();
+    return this;
+  }
+
+  /** EventEmitter.removeListener. */
+  override removeListener(event: string | symbol, listener: Listener): this {
+    super.removeListener(event, listener);
+    this.#consumersChanged();
+    return this;
+  }
+
+  /** EventEmitter.off. */
+  override off(event: string | symbol, listener: Listener): this {
+    super.off(event, listener);
+    this.#consumersChanged();
+    return this;
+  }
+
+  /** EventEmitter.removeAllListeners. */
+  override removeAllListeners(...event: [event?: string | symbol]): this {
+    // Passed on as given: the base class tells no argument (all events) from an undefined one.
+    super.removeAllListeners(...event);
+    this.#consumersChanged();
+    return this;
   }
 
   /** @internal Called by the core with each batch. */
@@ -789,10 +855,11 @@ export class McastRxSocket extends EventEmitter {
     waiter.resolve(msg);
   }
 
+  /** Cleans up after a waiter that was taken off core.waiters. */
   #unwait(waiter: Waiter): void {
     if (waiter.timer !== undefined) clearTimeout(waiter.timer);
     waiter.disposeAbort?.();
-    this.#consumerDelta(-1);
+    this.#consumersChanged();
   }
 
   #takeQueued(): McastMessage | undefined {
@@ -848,7 +915,7 @@ export class McastRxSocket extends EventEmitter {
         waiter.disposeAbort = () => signal.removeEventListener('abort', onAbort);
       }
       core.waiters.push(waiter);
-      this.#consumerDelta(1);
+      this.#consumersChanged();
     });
   }
 

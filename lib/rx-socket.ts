@@ -173,7 +173,10 @@ class RxCore {
   readonly waiters: Waiter[] = [];
   /** Someone waits for data (a listener, a receive() call): the socket keeps the process running and the owner alive. */
   consuming = false;
+  /** The queue is full: the native socket stopped reading (see McastRxSocket.deliver). */
   paused = false;
+  /** A hand-over of the queue to a new listener is due (see McastRxSocket.#scheduleHandOver). */
+  handOverScheduled = false;
   closed = false;
   /** Stops following interface changes. */
   unfollow: (() => void) | null = null;
@@ -743,11 +746,14 @@ export class McastRxSocket extends EventEmitter {
     const core = this.#core;
     // EventEmitter's constructor may add listeners before the core exists.
     if (core === undefined || core.closed) return;
-    const consuming = core.waiters.length > 0 || this.listenerCount('message') > 0 || this.listenerCount('batch') > 0;
-    if (consuming === core.consuming) return;
-    core.consuming = consuming;
-    core.strongOwner = consuming ? this : null;
-    core.handle.setKeepAlive(consuming);
+    const listening = this.#listening();
+    const consuming = listening || core.waiters.length > 0;
+    if (consuming !== core.consuming) {
+      core.consuming = consuming;
+      core.strongOwner = consuming ? this : null;
+      core.handle.setKeepAlive(consuming);
+    }
+    if (listening && core.queue.length > 0) this.#scheduleHandOver();
   }
 
   // Every way EventEmitter adds or removes a listener goes through one of these (once() and
@@ -814,24 +820,75 @@ export class McastRxSocket extends EventEmitter {
   /** @internal Called by the core with each batch. */
   deliver(messages: McastMessage[]): void {
     const core = this.#core;
-    if (this.listenerCount('batch') > 0) {
-      this.emit('batch', messages);
-      // Only 'batch' listeners and no receive() waiting: nothing is done per datagram.
-      if (core.waiters.length === 0 && this.listenerCount('message') === 0 && this.listenerCount('batch') > 0) return;
-    }
-    const hasMessageListeners = this.listenerCount('message') > 0;
-    const queueing = !hasMessageListeners && this.listenerCount('batch') === 0;
-    for (const msg of messages) {
-      if (core.closed) return;
-      if (hasMessageListeners) this.emit('message', msg);
-      const waiter = core.waiters.shift();
-      if (waiter !== undefined) this.#settle(waiter, msg);
-      else if (queueing) core.queue.push(msg);
-    }
+    // Datagrams queued while nobody listened go first (a listener that came gets them handed over
+    // before any new batch; this is for one that came while a batch of another socket was delivered).
+    const batch = core.queue.length > 0 && this.#listening() ? core.queue.splice(0).concat(messages) : messages;
+    this.#dispatch(batch);
     if (core.queue.length >= kQueueLimit && !core.paused && !core.closed) {
       // Memory stays bounded: the kernel holds (and then drops, counted) what we do not read.
       core.paused = true;
       core.handle.pause();
+    }
+  }
+
+  /**
+   * Gives `messages` to the consumers there are now: 'batch' and 'message' listeners and pending
+   * receive() calls; with none, to the queue. A datagram a listener had is not queued as well; once
+   * the last 'message' listener is gone (once()), the rest of the batch is queued.
+   */
+  #dispatch(messages: McastMessage[]): void {
+    const core = this.#core;
+    const batchListeners = this.listenerCount('batch') > 0;
+    let messageListeners = this.listenerCount('message') > 0;
+    if (batchListeners) {
+      this.emit('batch', messages);
+      // Only 'batch' listeners and no receive() waiting: nothing is done per datagram.
+      if (!messageListeners && core.waiters.length === 0) return;
+    }
+    for (const msg of messages) {
+      if (core.closed) return;
+      let listened = batchListeners;
+      if (messageListeners) {
+        this.emit('message', msg);
+        listened = true;
+        messageListeners = this.listenerCount('message') > 0;
+      }
+      const waiter = core.waiters.shift();
+      if (waiter !== undefined) this.#settle(waiter, msg);
+      else if (!listened) core.queue.push(msg);
+    }
+  }
+
+  /** Someone listens for datagrams ('message' or 'batch'). */
+  #listening(): boolean {
+    return this.listenerCount('message') > 0 || this.listenerCount('batch') > 0;
+  }
+
+  /** A listener came while datagrams wait in the queue: they go to it first, once the call that added it has returned. */
+  #scheduleHandOver(): void {
+    const core = this.#core;
+    if (core.handOverScheduled) return;
+    core.handOverScheduled = true;
+    process.nextTick(() => {
+      core.handOverScheduled = false;
+      this.#handOver();
+    });
+  }
+
+  /** Gives the queued datagrams, in order, to the listeners there are now, and reads again. */
+  #handOver(): void {
+    const core = this.#core;
+    if (core.closed || core.queue.length === 0 || !this.#listening()) return;
+    this.#dispatch(core.queue.splice(0));
+    this.#resumeIfRoom();
+  }
+
+  /** Reads again once the queue has room (it paused when the queue was full). */
+  #resumeIfRoom(): void {
+    const core = this.#core;
+    if (core.paused && core.queue.length <= kQueueResume && !core.closed) {
+      core.paused = false;
+      core.handle.resume();
     }
   }
 
@@ -863,12 +920,8 @@ export class McastRxSocket extends EventEmitter {
   }
 
   #takeQueued(): McastMessage | undefined {
-    const core = this.#core;
-    const msg = core.queue.shift();
-    if (core.paused && core.queue.length <= kQueueResume && !core.closed) {
-      core.paused = false;
-      core.handle.resume();
-    }
+    const msg = this.#core.queue.shift();
+    this.#resumeIfRoom();
     return msg;
   }
 

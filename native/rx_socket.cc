@@ -86,7 +86,9 @@ RxSocket::RxSocket(const Napi::CallbackInfo& info)
   if (info.Length() < 2 || !info[1].IsArrayBuffer())
     throw Napi::TypeError::New(env, "meta must be an ArrayBuffer");
   Napi::ArrayBuffer meta = info[1].As<Napi::ArrayBuffer>();
-  metaCapacity_ = meta.ByteLength() / (kRecordWords * sizeof(uint32_t));
+  // Records are gathered natively (pendingRecords_) before they are copied into meta: a larger
+  // buffer than a wake-up can fill would only cost memory.
+  metaCapacity_ = std::min(meta.ByteLength() / (kRecordWords * sizeof(uint32_t)), kMaxPerWakeup);
   if (metaCapacity_ < RxReader::BatchLimit())
     throw Napi::RangeError::New(env, "meta is too small for one batch");
   pendingRecords_.assign(metaCapacity_ * kRecordWords, 0);

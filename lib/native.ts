@@ -42,8 +42,8 @@ export interface NativeTxOptions {
 }
 
 export interface NativeTxSocket {
-  addDestination(group: string, port: number): number;
-  clearDestinations(): void;
+  /** Slot `id` (at most one past the last) of the destination table means `group`:`port` from now on. */
+  setDestination(id: number, group: string, port: number): void;
   /** true: the kernel has it; false: the socket buffer is full, wait and retry. */
   send(destination: number, data: Uint8Array): boolean;
   sendBatch(destinations: Uint32Array, datas: Uint8Array[], start: number): number;
@@ -69,8 +69,8 @@ export interface NativeAddon {
   RxSocket: new (
     options: NativeRxOptions,
     meta: ArrayBuffer,
-    /** `count` records in meta; their data in `slab` from byte `base` on (offsets are from there). */
-    onBatch: (slab: ArrayBuffer, count: number, base: number) => void,
+    /** `count` records in meta; each datagram's data in buffers[record's `buffer` word], at its `offset`. */
+    onBatch: (count: number, ...buffers: ArrayBuffer[]) => void,
     onError: (err: Error) => void,
   ) => NativeRxSocket;
   TxSocket: new (options: NativeTxOptions) => NativeTxSocket;
@@ -90,6 +90,7 @@ export const RxRecord = {
   timeSecLow: 11,
   timeSecHigh: 12,
   timeNsec: 13,
+  buffer: 14,
   words: 16,
 } as const;
 export const RxFlags = { truncated: 1, timestamp: 2 } as const;

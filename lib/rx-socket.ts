@@ -52,9 +52,10 @@ export interface McastRxSocketOptions {
 /** One received datagram. */
 export interface McastMessage {
   /**
-   * The datagram's bytes: a view into a 64 KB block shared with the datagrams read around it, never
-   * overwritten, and kept alive as a whole while any of its views is; `Buffer.from(msg.data)` copies
-   * a datagram out to keep it for long.
+   * The datagram's bytes: a view into a 64 KB block shared with the datagrams read around it (a
+   * datagram over 32 KB has a buffer of its own), never overwritten, and kept alive as a whole while
+   * any of its views is: a kept datagram keeps at most 64 KB alive. `Buffer.from(msg.data)` copies a
+   * datagram out to keep it for long.
    */
   data: Buffer;
   /** The sender. */
@@ -131,6 +132,9 @@ const BufferView: new (buffer: ArrayBuffer, offset: number, length: number) => B
   } as unknown as new (buffer: ArrayBuffer, offset: number, length: number) => Buffer;
 })();
 
+/** A listener, as EventEmitter types it. */
+type Listener = Parameters<EventEmitter['on']>[1];
+
 interface Waiter {
   resolve: (msg: McastMessage | null) => void;
   reject: (err: Error) => void;
@@ -168,11 +172,16 @@ class RxCore {
   readonly sourceTexts = new Map<number | string, string>();
   readonly queue: McastMessage[] = [];
   readonly waiters: Waiter[] = [];
+  /** Someone waits for data (a listener, a receive() call): the socket keeps the process running and the owner alive. */
+  consuming = false;
+  /** The queue is full: the native socket stopped reading (see McastRxSocket.deliver). */
   paused = false;
+  /** A hand-over of the queue to a new listener is due (see McastRxSocket.#scheduleHandOver). */
+  handOverScheduled = false;
   closed = false;
   /** Stops following interface changes. */
   unfollow: (() => void) | null = null;
-  /** The slab of the last batch (see onBatch). */
+  /** The buffer marked untransferable last (mostly the slab that the next batch goes on filling; see onBatch). */
   slab: ArrayBuffer | null = null;
 
   constructor(owner: McastRxSocket, readonly family: Family, readonly port: number) {
@@ -236,18 +245,20 @@ class RxCore {
   }
 
   /**
-   * Called by the native side with one batch: `count` records in meta, their data in `slab` from
-   * `base` on. The native side keeps filling the slab past this batch (see native/rx_socket.h), so
-   * every datagram's Buffer is a view of its own bytes, which nothing overwrites.
+   * Called by the native side with one batch: `count` records in meta, the data of each in one of
+   * `buffers`: slabs of 64 KiB that the native side keeps filling past this batch (see
+   * native/rx_socket.h), and buffers of their own for large datagrams. So every datagram's Buffer is
+   * a view of its own bytes, which nothing overwrites, and keeps at most 64 KiB alive besides itself.
    */
-  onBatch(slab: ArrayBuffer, count: number, base: number): void {
+  onBatch(count: number, ...buffers: ArrayBuffer[]): void {
     if (this.closed) return;
     const owner = this.owner();
     if (owner === undefined) return;
-    if (slab !== this.slab) {
-      this.slab = slab;
+    for (const buffer of buffers) {
+      if (buffer === this.slab) continue;
+      this.slab = buffer;
       // Transferring it to a worker would take it from under the batches still to come.
-      markAsUntransferable(slab);
+      markAsUntransferable(buffer);
     }
     const w = this.words;
     const family = this.family;
@@ -262,7 +273,7 @@ class RxCore {
         scopeId !== 0
           ? { address: this.sourceText(record), port: w[record + RxRecord.sourcePort] as number, family, scopeId }
           : { address: this.sourceText(record), port: w[record + RxRecord.sourcePort] as number, family };
-      const data = new BufferView(slab, base + (w[record + RxRecord.offset] as number), w[record + RxRecord.length] as number);
+      const data = new BufferView(buffers[w[record + RxRecord.buffer] as number] as ArrayBuffer, w[record + RxRecord.offset] as number, w[record + RxRecord.length] as number);
       const group = this.groupsById[w[record + RxRecord.groupId] as number] as string;
       const ifaceName = this.ifaceNames.get(ifaceIndex) ?? String(ifaceIndex);
       const truncated = (flags & RxFlags.truncated) !== 0;
@@ -353,7 +364,6 @@ export class McastRxSocket extends EventEmitter {
   /** Interfaces (by index) whose move into a VRF this socket has reported. */
   readonly #vrfReported = new Set<number>();
   #timeout: number | undefined;
-  #consumers = 0;
 
   /** Opens the socket and joins its groups at once; throws on bad options, leaving nothing open. */
   constructor(options: McastRxSocketOptions) {
@@ -407,12 +417,6 @@ export class McastRxSocket extends EventEmitter {
     }
     registry.register(this, core, core);
     core.unfollow = followInterfaces(McastRxSocket.#interfaceFollower(core));
-    this.on('newListener', (event: string | symbol) => {
-      if (event === 'message' || event === 'batch') this.#consumerDelta(1);
-    });
-    this.on('removeListener', (event: string | symbol) => {
-      if (event === 'message' || event === 'batch') this.#consumerDelta(-1);
-    });
   }
 
   /**
@@ -783,37 +787,159 @@ export class McastRxSocket extends EventEmitter {
 
   // ---- Delivery ------------------------------------------------------------------------------------
 
-  #consumerDelta(delta: number): void {
-    const before = this.#consumers;
-    this.#consumers += delta;
-    if ((before === 0) === (this.#consumers === 0) || this.#core.closed) return;
-    const active = this.#consumers > 0;
-    // While someone waits for data, the socket keeps the process running and cannot be collected.
-    this.#core.strongOwner = active ? this : null;
-    this.#core.handle.setKeepAlive(active);
+  /**
+   * Brings liveness in line with who waits for data now: 'message' and 'batch' listeners (as
+   * listenerCount() says, so no sequence of EventEmitter calls can put it out of step) and pending
+   * receive() calls. While someone waits, the socket keeps the process running and cannot be
+   * garbage-collected. Called after every change of either.
+   */
+  #consumersChanged(): void {
+    const core = this.#core;
+    // EventEmitter's constructor may add listeners before the core exists.
+    if (core === undefined || core.closed) return;
+    const listening = this.#listening();
+    const consuming = listening || core.waiters.length > 0;
+    if (consuming !== core.consuming) {
+      core.consuming = consuming;
+      core.strongOwner = consuming ? this : null;
+      core.handle.setKeepAlive(consuming);
+    }
+    if (listening && core.queue.length > 0) this.#scheduleHandOver();
+  }
+
+  // Every way EventEmitter adds or removes a listener goes through one of these (once() and
+  // events.once() call on() and removeListener(); off is an alias the base class binds to its own
+  // removeListener, so it is overridden too).
+
+  /** EventEmitter.on. */
+  override on(event: string | symbol, listener: Listener): this {
+    super.on(event, listener);
+    this.#consumersChanged();
+    return this;
+  }
+
+  /** EventEmitter.addListener. */
+  override addListener(event: string | symbol, listener: Listener): this {
+    super.addListener(event, listener);
+    this.#consumersChanged();
+    return this;
+  }
+
+  /** EventEmitter.prependListener. */
+  override prependListener(event: string | symbol, listener: Listener): this {
+    super.prependListener(event, listener);
+    this.#consumersChanged();
+    return this;
+  }
+
+  /** EventEmitter.once. */
+  override once(event: string | symbol, listener: Listener): this {
+    super.once(event, listener);
+    this.#consumersChanged();
+    return this;
+  }
+
+  /** EventEmitter.prependOnceListener. */
+  override prependOnceListener(event: string | symbol, listener: Listener): this {
+    super.prependOnceListener(event, listener);
+    this.#consumersChanged();
+    return this;
+  }
+
+  /** EventEmitter.removeListener. */
+  override removeListener(event: string | symbol, listener: Listener): this {
+    super.removeListener(event, listener);
+    this.#consumersChanged();
+    return this;
+  }
+
+  /** EventEmitter.off. */
+  override off(event: string | symbol, listener: Listener): this {
+    super.off(event, listener);
+    this.#consumersChanged();
+    return this;
+  }
+
+  /** EventEmitter.removeAllListeners. */
+  override removeAllListeners(...event: [event?: string | symbol]): this {
+    // Passed on as given: the base class tells no argument (all events) from an undefined one.
+    super.removeAllListeners(...event);
+    this.#consumersChanged();
+    return this;
   }
 
   /** @internal Called by the core with each batch. */
   deliver(messages: McastMessage[]): void {
     const core = this.#core;
-    if (this.listenerCount('batch') > 0) {
-      this.emit('batch', messages);
-      // Only 'batch' listeners and no receive() waiting: nothing is done per datagram.
-      if (core.waiters.length === 0 && this.listenerCount('message') === 0 && this.listenerCount('batch') > 0) return;
-    }
-    const hasMessageListeners = this.listenerCount('message') > 0;
-    const queueing = !hasMessageListeners && this.listenerCount('batch') === 0;
-    for (const msg of messages) {
-      if (core.closed) return;
-      if (hasMessageListeners) this.emit('message', msg);
-      const waiter = core.waiters.shift();
-      if (waiter !== undefined) this.#settle(waiter, msg);
-      else if (queueing) core.queue.push(msg);
-    }
+    // Datagrams queued while nobody listened go first (a listener that came gets them handed over
+    // before any new batch; this is for one that came while a batch of another socket was delivered).
+    const batch = core.queue.length > 0 && this.#listening() ? core.queue.splice(0).concat(messages) : messages;
+    this.#dispatch(batch);
     if (core.queue.length >= kQueueLimit && !core.paused && !core.closed) {
       // Memory stays bounded: the kernel holds (and then drops, counted) what we do not read.
       core.paused = true;
       core.handle.pause();
+    }
+  }
+
+  /**
+   * Gives `messages` to the consumers there are now: 'batch' and 'message' listeners and pending
+   * receive() calls; with none, to the queue. A datagram a listener had is not queued as well; once
+   * the last 'message' listener is gone (once()), the rest of the batch is queued.
+   */
+  #dispatch(messages: McastMessage[]): void {
+    const core = this.#core;
+    const batchListeners = this.listenerCount('batch') > 0;
+    let messageListeners = this.listenerCount('message') > 0;
+    if (batchListeners) {
+      this.emit('batch', messages);
+      // Only 'batch' listeners and no receive() waiting: nothing is done per datagram.
+      if (!messageListeners && core.waiters.length === 0) return;
+    }
+    for (const msg of messages) {
+      if (core.closed) return;
+      let listened = batchListeners;
+      if (messageListeners) {
+        this.emit('message', msg);
+        listened = true;
+        messageListeners = this.listenerCount('message') > 0;
+      }
+      const waiter = core.waiters.shift();
+      if (waiter !== undefined) this.#settle(waiter, msg);
+      else if (!listened) core.queue.push(msg);
+    }
+  }
+
+  /** Someone listens for datagrams ('message' or 'batch'). */
+  #listening(): boolean {
+    return this.listenerCount('message') > 0 || this.listenerCount('batch') > 0;
+  }
+
+  /** A listener came while datagrams wait in the queue: they go to it first, once the call that added it has returned. */
+  #scheduleHandOver(): void {
+    const core = this.#core;
+    if (core.handOverScheduled) return;
+    core.handOverScheduled = true;
+    process.nextTick(() => {
+      core.handOverScheduled = false;
+      this.#handOver();
+    });
+  }
+
+  /** Gives the queued datagrams, in order, to the listeners there are now, and reads again. */
+  #handOver(): void {
+    const core = this.#core;
+    if (core.closed || core.queue.length === 0 || !this.#listening()) return;
+    this.#dispatch(core.queue.splice(0));
+    this.#resumeIfRoom();
+  }
+
+  /** Reads again once the queue has room (it paused when the queue was full). */
+  #resumeIfRoom(): void {
+    const core = this.#core;
+    if (core.paused && core.queue.length <= kQueueResume && !core.closed) {
+      core.paused = false;
+      core.handle.resume();
     }
   }
 
@@ -837,19 +963,16 @@ export class McastRxSocket extends EventEmitter {
     waiter.resolve(msg);
   }
 
+  /** Cleans up after a waiter that was taken off core.waiters. */
   #unwait(waiter: Waiter): void {
     if (waiter.timer !== undefined) clearTimeout(waiter.timer);
     waiter.disposeAbort?.();
-    this.#consumerDelta(-1);
+    this.#consumersChanged();
   }
 
   #takeQueued(): McastMessage | undefined {
-    const core = this.#core;
-    const msg = core.queue.shift();
-    if (core.paused && core.queue.length <= kQueueResume && !core.closed) {
-      core.paused = false;
-      core.handle.resume();
-    }
+    const msg = this.#core.queue.shift();
+    this.#resumeIfRoom();
     return msg;
   }
 
@@ -896,7 +1019,7 @@ export class McastRxSocket extends EventEmitter {
         waiter.disposeAbort = () => signal.removeEventListener('abort', onAbort);
       }
       core.waiters.push(waiter);
-      this.#consumerDelta(1);
+      this.#consumersChanged();
     });
   }
 

@@ -2,12 +2,13 @@
  * McastTxSocket: sends multicast out of one chosen interface.
  * @module
  */
-import { type Family, type ParsedIp, describe, parseGroup, parseIp } from './addresses';
+import { type Family, describe, parseGroup, parseIp } from './addresses';
 import { ErrorCodes, MulticastExpertError, fail, fromNativeError } from './errors';
 import { type IfaceInfo, type IfaceSpecifier, getDefaultGatewayIface, preferredAddress, resolveOneIface, scanInterfaces } from './interfaces';
 import { type NativeTxSocket, native } from './native';
 import { checkBoolean, checkGroups, checkInteger, checkOptions, checkPort, familyOfSpecifier } from './options';
 import { warnClosedByGc } from './gc-warning';
+import { DestinationTable } from './tx-destinations';
 import { type IfaceChange, followInterfaces, isIfaceUp } from './watch';
 
 /** Options of {@link McastTxSocket}. */
@@ -37,8 +38,8 @@ export interface McastBatchMessage {
 }
 
 const kTxOptions = ['groups', 'family', 'iface', 'ttl', 'externalLoopback', 'port'] as const;
-const kMaxDestinations = 4096;
 
+/** A send() or sendBatch() waiting for room in the socket buffer. It holds its destination ids until it is settled. */
 interface SendJob {
   ids: Uint32Array;
   datas: Uint8Array[];
@@ -281,9 +282,7 @@ export class McastTxSocket {
   /** The TTL (IPv6: hop limit) of every datagram. */
   readonly ttl: number;
   readonly #declared: Set<string> | null;
-  /** Destination ids by the group string the caller passed, then by port (no key to build per send). */
-  readonly #destinations = new Map<string, Map<number, number>>();
-  #destinationCount = 0;
+  readonly #table: DestinationTable;
   readonly #queue: SendJob[] = [];
   #waiting = false;
   #closed = false;
@@ -338,6 +337,7 @@ export class McastTxSocket {
     }
     const target = new TxTarget(handle, iface, family, bindAddress, family === 'ipv4' ? address.address : null);
     this.#target = target;
+    this.#table = new DestinationTable(handle.setDestination.bind(handle));
     registry.register(this, target, this);
     // A bound method rather than a closure made here, which would hold this constructor's context.
     target.unfollow = followInterfaces(target.followChanges.bind(target));
@@ -374,29 +374,17 @@ export class McastTxSocket {
     return { address, port, family: this.family };
   }
 
+  /** The destination id of `group`:`port`, held for the caller (see DestinationTable); throws on a bad group or port. */
   #destination(group: unknown, port: unknown): number {
-    if (typeof group !== 'string' || typeof port !== 'number') return this.#newDestination(parseGroup(group, this.family), port, null);
-    return this.#destinations.get(group)?.get(port) ?? this.#newDestination(parseGroup(group, this.family), port, group);
-  }
-
-  #newDestination(g: ParsedIp, port: unknown, key: string | null): number {
+    if (typeof group === 'string' && typeof port === 'number') {
+      const id = this.#table.holdKnown(group, port);
+      if (id !== undefined) return id;
+    }
+    const g = parseGroup(group, this.family);
     checkPort(port, 'port');
     if (this.#declared !== null && !this.#declared.has(g.address))
       fail(ErrorCodes.GROUP_NOT_DECLARED, `group ${g.address} was not declared in this socket's groups`, 'add it to the groups option, or leave groups out to send to any group');
-    if (this.#destinationCount >= kMaxDestinations && this.#queue.length === 0) {
-      // Many distinct destinations: start the table afresh (no queued send refers to it now).
-      this.#destinations.clear();
-      this.#destinationCount = 0;
-      this.#handle.clearDestinations();
-    }
-    const id = this.#handle.addDestination(g.address, port as number);
-    if (key !== null) {
-      let byPort = this.#destinations.get(key);
-      if (byPort === undefined) this.#destinations.set(key, (byPort = new Map()));
-      byPort.set(port as number, id);
-      this.#destinationCount++;
-    }
-    return id;
+    return this.#table.holdNew(group as string, g.address, port as number);
   }
 
   /**
@@ -404,9 +392,10 @@ export class McastTxSocket {
    * MulticastExpertError otherwise (ERR_MESSAGE_TOO_LARGE for a datagram that is too big).
    */
   send(data: string | Uint8Array, group: string, port: number): Promise<void> {
+    let id = -1;
     try {
       if (this.#closed) fail(ErrorCodes.SOCKET_CLOSED, 'the McastTxSocket is closed');
-      const id = this.#destination(group, port);
+      id = this.#destination(group, port);
       const bytes = toBytes(data, -1);
       // The text is built only when needed: a template string per send() costs in a flood.
       if (this.#target.gone) this.#refuseWhileGone(`sending to ${group}:${port}`);
@@ -425,12 +414,19 @@ export class McastTxSocket {
             throw this.#target.sendError(again, `sending to ${group}:${port}`);
           }
         }
-        if (sent) return Promise.resolve();
+        if (sent) {
+          this.#table.release(id);
+          return Promise.resolve();
+        }
       }
+      // From here on the job holds the id.
+      const ids = Uint32Array.of(id);
+      id = -1;
       return new Promise<number>((resolve, reject) => {
-        this.#enqueue({ ids: Uint32Array.of(id), datas: [bytes], done: 0, resolve, reject, what: `sending to ${group}:${port}` });
+        this.#enqueue({ ids, datas: [bytes], done: 0, resolve, reject, what: `sending to ${group}:${port}` });
       }).then(() => undefined);
     } catch (err) {
+      if (id >= 0) this.#table.release(id);
       return Promise.reject(err);
     }
   }
@@ -440,24 +436,32 @@ export class McastTxSocket {
    * Linux). Resolves to the number sent (all of them); rejects at the first that fails.
    */
   sendBatch(messages: McastBatchMessage[]): Promise<number> {
+    let ids: Uint32Array | null = null;
+    let held = 0;
     try {
       if (this.#closed) fail(ErrorCodes.SOCKET_CLOSED, 'the McastTxSocket is closed');
       if (!Array.isArray(messages)) fail(ErrorCodes.INVALID_OPTION, `messages must be an array of { data, group, port }, got ${describe(messages)}`);
-      const ids = new Uint32Array(messages.length);
+      ids = new Uint32Array(messages.length);
       const datas: Uint8Array[] = new Array<Uint8Array>(messages.length);
       for (let i = 0; i < messages.length; i++) {
         const m = messages[i] as unknown;
         if (typeof m !== 'object' || m === null) fail(ErrorCodes.INVALID_OPTION, `messages[${i}] must be an object { data, group, port }, got ${describe(m)}`);
         const { data, group, port } = m as Partial<McastBatchMessage>;
+        // Held from here on: however many destinations the rest of the batch adds, this id keeps its meaning.
         ids[i] = this.#destination(group, port);
+        held = i + 1;
         datas[i] = toBytes(data, i);
       }
       if (messages.length === 0) return Promise.resolve(0);
       this.#refuseWhileGone('sending a batch');
+      // From here on the job holds the ids.
+      const jobIds = ids;
+      held = 0;
       return new Promise<number>((resolve, reject) => {
-        this.#enqueue({ ids, datas, done: 0, resolve, reject, what: 'sending a batch' });
+        this.#enqueue({ ids: jobIds, datas, done: 0, resolve, reject, what: 'sending a batch' });
       });
     } catch (err) {
+      if (ids !== null) this.#table.releaseAll(ids, held);
       return Promise.reject(err);
     }
   }
@@ -489,7 +493,7 @@ export class McastTxSocket {
         this.#queue.shift();
         const sent = job.done + (typeof (err as { sent?: unknown }).sent === 'number' ? (err as { sent: number }).sent : 0);
         const e = this.#target.sendError(err, job.ids.length > 1 ? `${job.what} (datagram ${sent + 1} of ${job.ids.length})` : job.what);
-        job.reject(e);
+        this.#settle(job, e);
         continue;
       }
       if (job.done < job.ids.length) {
@@ -497,8 +501,15 @@ export class McastTxSocket {
         return;
       }
       this.#queue.shift();
-      job.resolve(job.done);
+      this.#settle(job, null);
     }
+  }
+
+  /** Resolves (err null) or rejects a job taken off the queue, and lets go of its destinations. */
+  #settle(job: SendJob, err: Error | null): void {
+    this.#table.releaseAll(job.ids);
+    if (err === null) job.resolve(job.done);
+    else job.reject(err);
   }
 
   #waitWritable(): void {
@@ -508,7 +519,7 @@ export class McastTxSocket {
       this.#waiting = false;
       if (err !== null) {
         const job = this.#queue.shift();
-        job?.reject(fromNativeError(err, job.what));
+        if (job !== undefined) this.#settle(job, fromNativeError(err, job.what));
       }
       this.#drain();
     });
@@ -520,7 +531,7 @@ export class McastTxSocket {
     this.#closed = true;
     registry.unregister(this);
     this.#target.close();
-    for (const job of this.#queue.splice(0)) job.reject(new MulticastExpertError(ErrorCodes.SOCKET_CLOSED, `${job.what}: the McastTxSocket was closed`));
+    for (const job of this.#queue.splice(0)) this.#settle(job, new MulticastExpertError(ErrorCodes.SOCKET_CLOSED, `${job.what}: the McastTxSocket was closed`));
   }
 
   /** Same as close(). */

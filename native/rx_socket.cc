@@ -13,8 +13,12 @@ constexpr size_t kMaxPerWakeup = 4096;
 // A batch is handed over early once its data grows past this.
 constexpr size_t kMaxPendingBytes = 4u << 20;
 // Size of a slab (see rx_socket.h). Larger: fewer allocations; smaller: less memory kept alive by a
-// Buffer that JavaScript retains (the whole slab stays, as with Node's own Buffer pool).
+// Buffer that JavaScript retains (the whole slab stays, as with Node's own Buffer pool). The README
+// promises 64 KB. Every datagram fits one (maxMessageSize is at most 65535).
 constexpr size_t kSlabBytes = 64u << 10;
+// A datagram larger than this gets an ArrayBuffer of its own: in a slab it would leave much of it
+// unused behind it, and it pins only itself.
+constexpr size_t kOwnBufferBytes = kSlabBytes / 2;
 
 bool Contains(const std::vector<SockAddr>& list, const SockAddr& a) {
   for (const SockAddr& x : list)
@@ -82,10 +86,12 @@ RxSocket::RxSocket(const Napi::CallbackInfo& info)
   if (info.Length() < 2 || !info[1].IsArrayBuffer())
     throw Napi::TypeError::New(env, "meta must be an ArrayBuffer");
   Napi::ArrayBuffer meta = info[1].As<Napi::ArrayBuffer>();
-  metaCapacity_ = meta.ByteLength() / (kRecordWords * sizeof(uint32_t));
+  // Records are gathered natively (pendingRecords_) before they are copied into meta: a larger
+  // buffer than a wake-up can fill would only cost memory.
+  metaCapacity_ = std::min(meta.ByteLength() / (kRecordWords * sizeof(uint32_t)), kMaxPerWakeup);
   if (metaCapacity_ < RxReader::BatchLimit())
     throw Napi::RangeError::New(env, "meta is too small for one batch");
-  meta_ = static_cast<uint32_t*>(meta.Data());
+  pendingRecords_.assign(metaCapacity_ * kRecordWords, 0);
   onBatch_ = Napi::Persistent(ArgFunction(info, 2, "onBatch"));
   onError_ = Napi::Persistent(ArgFunction(info, 3, "onError"));
   metaRef_ = Napi::Persistent(meta);
@@ -401,7 +407,7 @@ bool RxSocket::Accept(const Endpoint& endpoint, const RawDatagram& d, uint32_t& 
 }
 
 void RxSocket::Append(const RawDatagram& d, uint32_t groupId) {
-  uint32_t* r = meta_ + pendingCount_ * kRecordWords;
+  uint32_t* r = pendingRecords_.data() + pendingCount_ * kRecordWords;
   std::memset(r, 0, kRecordWords * sizeof(uint32_t));
   r[kOffset] = static_cast<uint32_t>(pendingData_.size());
   r[kLength] = static_cast<uint32_t>(d.length);
@@ -453,27 +459,84 @@ void RxSocket::Flush() {
     Napi::HandleScope scope(env);
     // A local handle keeps the JavaScript object (and so this) alive through the call.
     Napi::Object self = Value();
-    size_t bytes = pendingData_.size();
-    Napi::ArrayBuffer slab = SlabFor(env, bytes);
-    size_t base = slabUsed_;
-    if (bytes > 0) std::memcpy(static_cast<unsigned char*>(slab.Data()) + base, pendingData_.data(), bytes);
-    // The next batch starts 8-aligned, so that typed arrays over its datagrams can be aligned too.
-    slabUsed_ = (base + bytes + 7) & ~size_t{7};
+    std::vector<napi_value> args{Napi::Number::New(env, static_cast<double>(count))};
+    PlaceData(env, count, args);
     pendingData_.clear();
-    onBatch_.MakeCallback(self,
-                          {slab, Napi::Number::New(env, static_cast<double>(count)),
-                           Napi::Number::New(env, static_cast<double>(base))},
-                          *asyncContext_);
+    // The records last, once PlaceData() has said where each datagram is.
+    if (!CopyRecords(count)) {
+      // Nowhere to put the batch: dropped, and reading stops (a resume() starts it again).
+      paused_ = true;
+      for (auto& e : endpoints_) StopPolling(*e);
+      Napi::Error err = Napi::Error::New(
+          env, "the metadata ArrayBuffer was detached or shrunk: " + std::to_string(count) +
+                   " datagrams dropped and reading paused; pass a buffer that stays attached");
+      err.Set("code", Napi::String::New(env, "ERR_INVALID_STATE"));
+      onError_.MakeCallback(self, {err.Value()}, *asyncContext_);
+      return;
+    }
+    onBatch_.MakeCallback(self, args, *asyncContext_);
   });
   // When JavaScript could not take the batch (no JavaScript runs in a terminating worker), it is
   // dropped: the next batch starts empty.
   if (!handedOver) pendingData_.clear();
 }
 
-// The slab to copy a batch of `bytes` into at slabUsed_: the current one while it has room, else a
-// new one. Copying (rather than allocating an ArrayBuffer per batch, or reading straight into the
-// slab) costs a memcpy per datagram, measured as negligible next to an allocation per batch.
-Napi::ArrayBuffer RxSocket::SlabFor(Napi::Env env, size_t bytes) {
+bool RxSocket::CopyRecords(size_t count) {
+  Napi::ArrayBuffer meta = metaRef_.Value();
+  size_t bytes = count * kRecordWords * sizeof(uint32_t);
+  if (meta.IsDetached() || meta.ByteLength() < bytes) return false;
+  std::memcpy(meta.Data(), pendingRecords_.data(), bytes);
+  return true;
+}
+
+void RxSocket::PlaceData(Napi::Env env, size_t count, std::vector<napi_value>& buffers) {
+  // Consecutive datagrams bound for one slab lie end to end in pendingData_ and there: one memcpy
+  // for each such run.
+  unsigned char* slab = nullptr;
+  uint32_t slabIndex = 0;
+  size_t runFrom = 0, runTo = 0, runBytes = 0;
+  auto copyRun = [&]() {
+    if (runBytes > 0) std::memcpy(slab + runTo, pendingData_.data() + runFrom, runBytes);
+    runBytes = 0;
+  };
+  for (size_t i = 0; i < count; i++) {
+    uint32_t* r = pendingRecords_.data() + i * kRecordWords;
+    size_t from = r[kOffset];
+    size_t length = r[kLength];
+    if (length > kOwnBufferBytes) {
+      copyRun();
+      Napi::ArrayBuffer own = Napi::ArrayBuffer::New(env, length);
+      std::memcpy(own.Data(), pendingData_.data() + from, length);
+      r[kOffset] = 0;
+      r[kBuffer] = static_cast<uint32_t>(buffers.size() - 1);
+      buffers.push_back(own);
+      continue;
+    }
+    if (slab == nullptr || slabUsed_ + length > kSlabBytes) {
+      copyRun();
+      Napi::ArrayBuffer next = SlabWithRoom(env, length);
+      slab = static_cast<unsigned char*>(next.Data());
+      slabIndex = static_cast<uint32_t>(buffers.size() - 1);
+      buffers.push_back(next);
+    }
+    if (runBytes == 0) {
+      runFrom = from;
+      runTo = slabUsed_;
+    }
+    r[kOffset] = static_cast<uint32_t>(slabUsed_);
+    r[kBuffer] = slabIndex;
+    runBytes += length;
+    slabUsed_ += length;
+  }
+  copyRun();
+  // The next batch starts 8-aligned, so that typed arrays over its datagrams can be aligned too.
+  slabUsed_ = (slabUsed_ + 7) & ~size_t{7};
+}
+
+// Copying into a slab (rather than allocating an ArrayBuffer per batch, or reading straight into
+// the slab) costs a memcpy per run of datagrams, measured as negligible next to an allocation per
+// batch.
+Napi::ArrayBuffer RxSocket::SlabWithRoom(Napi::Env env, size_t bytes) {
   if (!slabRef_.IsEmpty()) {
     Napi::ArrayBuffer slab = slabRef_.Value();
     // JavaScript could have detached it (by transferring a datagram's buffer): then it is not ours.
@@ -482,7 +545,7 @@ Napi::ArrayBuffer RxSocket::SlabFor(Napi::Env env, size_t bytes) {
       if (slabUsed_ <= size && size - slabUsed_ >= bytes) return slab;
     }
   }
-  Napi::ArrayBuffer slab = Napi::ArrayBuffer::New(env, std::max(kSlabBytes, bytes));
+  Napi::ArrayBuffer slab = Napi::ArrayBuffer::New(env, kSlabBytes);
   slabRef_ = Napi::Persistent(slab);
   slabUsed_ = 0;
   return slab;
@@ -530,7 +593,6 @@ Napi::Value RxSocket::Close(const Napi::CallbackInfo& info) {
   onBatch_.Reset();
   onError_.Reset();
   metaRef_.Reset();
-  meta_ = nullptr;
   metaCapacity_ = 0;
   slabRef_.Reset();
   if (wasOpen) Unref();

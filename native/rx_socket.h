@@ -19,7 +19,7 @@ namespace mce {
 
 // Layout of one metadata record (uint32 words); keep in step with lib/native.ts.
 enum RxRecordWord : uint32_t {
-  kOffset = 0,       // byte offset of the data from the batch's base in the slab
+  kOffset = 0,       // byte offset of the data in its buffer
   kLength = 1,       // bytes of data
   kFlags = 2,        // kFlagTruncated | kFlagTimestamp
   kGroupId = 3,      // the id JavaScript gave the group in join()
@@ -30,6 +30,7 @@ enum RxRecordWord : uint32_t {
   kTimeSecLow = 11,
   kTimeSecHigh = 12,
   kTimeNsec = 13,
+  kBuffer = 14,      // which of the batch's buffers (onBatch's arguments after count) holds the data
   kRecordWords = 16,
 };
 enum RxRecordFlags : uint32_t { kFlagTruncated = 1, kFlagTimestamp = 2 };
@@ -38,7 +39,7 @@ class RxSocket : public Napi::ObjectWrap<RxSocket>, public HandleOwner {
  public:
   static void Init(Napi::Env env, Napi::Object exports);
   // new RxSocket({ family, port, maxMessageSize, receiveBufferSize, timestamps, externalLoopback },
-  //              meta: ArrayBuffer, onBatch(slab: ArrayBuffer, count, base), onError(err))
+  //              meta: ArrayBuffer, onBatch(count, ...buffers: ArrayBuffer[]), onError(err))
   explicit RxSocket(const Napi::CallbackInfo& info);
   ~RxSocket() override;
   void CloseHandles() override;
@@ -96,6 +97,9 @@ class RxSocket : public Napi::ObjectWrap<RxSocket>, public HandleOwner {
   // Hands the pending batch to JavaScript. Afterwards the socket may be closed or paused, and any
   // endpoint may be gone: callers return at once.
   void Flush();
+  // Copies `count` records into the metadata array; false (nothing copied) when it was detached or
+  // is too small now.
+  bool CopyRecords(size_t count);
   void ReportError(const SysError& error);
   void EnsureCheck();
 
@@ -112,19 +116,29 @@ class RxSocket : public Napi::ObjectWrap<RxSocket>, public HandleOwner {
   Napi::FunctionReference onError_;
   std::unique_ptr<Napi::AsyncContext> asyncContext_;
 
-  // The batch being gathered: data bytes here, records in the shared metadata array.
+  // The batch being gathered, natively: its records and its data bytes. Flush() copies the records
+  // into the shared metadata array, whose memory is taken afresh (and checked) for each batch:
+  // JavaScript can detach that ArrayBuffer (transfer it) between two batches, so no pointer into it
+  // is kept.
   Napi::Reference<Napi::ArrayBuffer> metaRef_;
-  uint32_t* meta_ = nullptr;
   size_t metaCapacity_ = 0;
   size_t pendingCount_ = 0;
+  std::vector<uint32_t> pendingRecords_;
   std::vector<unsigned char> pendingData_;
-  // Batches are handed over in a slab: an ArrayBuffer that batch after batch is copied into, past
-  // the bytes already handed over, and of which JavaScript makes Buffer views. A full slab is let go
-  // (the views keep it alive) and a new one made, so no Buffer JavaScript holds is ever overwritten,
-  // and a batch costs no allocation of its own. See SlabFor().
+  // Datagrams are handed over in slabs: ArrayBuffers of 64 KiB that batch after batch is copied
+  // into, past the bytes already handed over, and of which JavaScript makes Buffer views. A slab
+  // without room for the next datagram is let go (the views keep it alive) and a new one made, so no
+  // Buffer JavaScript holds is ever overwritten, a batch costs no allocation of its own, and a Buffer
+  // kept keeps at most one slab alive, however large its batch was. A datagram larger than half a
+  // slab gets an ArrayBuffer of its own instead. See PlaceData().
   Napi::Reference<Napi::ArrayBuffer> slabRef_;
   size_t slabUsed_ = 0;
-  Napi::ArrayBuffer SlabFor(Napi::Env env, size_t bytes);
+  // Copies the data of the `count` pending datagrams into slabs (and buffers of their own), rewrites
+  // each record's kOffset and kBuffer to where its data is now, and appends the buffers, in the order
+  // the records name them, to `buffers`. Runs no JavaScript.
+  void PlaceData(Napi::Env env, size_t count, std::vector<napi_value>& buffers);
+  // The current slab when it has `bytes` of room left, else a new one (slabUsed_ 0).
+  Napi::ArrayBuffer SlabWithRoom(Napi::Env env, size_t bytes);
   std::vector<RawDatagram> scratch_;
   uv_check_t* check_ = nullptr;
   bool checkActive_ = false;

@@ -28,8 +28,7 @@ bool GroupNeedsScope(const SockAddr& group) {
 void TxSocket::Init(Napi::Env env, Napi::Object exports) {
   Napi::Function ctor = DefineClass(env, "TxSocket",
                                     {
-                                        InstanceMethod("addDestination", &TxSocket::AddDestination),
-                                        InstanceMethod("clearDestinations", &TxSocket::ClearDestinations),
+                                        InstanceMethod("setDestination", &TxSocket::SetDestination),
                                         InstanceMethod("send", &TxSocket::Send),
                                         InstanceMethod("sendBatch", &TxSocket::SendBatch),
                                         InstanceMethod("waitWritable", &TxSocket::WaitWritable),
@@ -101,32 +100,36 @@ const SockAddr& TxSocket::Destination(Napi::Env env, uint32_t id) const {
   return destinations_[id];
 }
 
-// addDestination(group, port) -> id. Parsed once; sends name the id.
-Napi::Value TxSocket::AddDestination(const Napi::CallbackInfo& info) {
+// setDestination(id, group, port): slot `id` of the destination table means group:port from now on
+// (parsed once; sends name the id). `id` is an existing slot or the next one. JavaScript decides which
+// slot a destination takes (lib/tx-destinations.ts) and never reuses one that a send in flight names.
+Napi::Value TxSocket::SetDestination(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  uint32_t port = ArgUint32(info, 1, "port");
+  uint32_t id = ArgUint32(info, 0, "id");
+  uint32_t port = ArgUint32(info, 2, "port");
   if (port == 0 || port > 65535) throw Napi::RangeError::New(env, "port must be 1..65535");
-  SockAddr group = ArgAddress(info, 0, "group", static_cast<uint16_t>(port));
+  SockAddr group = ArgAddress(info, 1, "group", static_cast<uint16_t>(port));
   if (group.family() != family_) throw Napi::TypeError::New(env, "group family mismatch");
+  if (id > destinations_.size()) throw Napi::RangeError::New(env, "id must name a slot or the next one");
   // Link- and interface-local IPv6 groups are addressed on our interface.
   if (GroupNeedsScope(group)) group.v6()->sin6_scope_id = ifindex_;
-  destinations_.push_back(group);
-  return Napi::Number::New(env, static_cast<double>(destinations_.size() - 1));
-}
-
-Napi::Value TxSocket::ClearDestinations(const Napi::CallbackInfo& info) {
-  destinations_.clear();
-  return info.Env().Undefined();
+  if (id == destinations_.size())
+    destinations_.push_back(group);
+  else
+    destinations_[id] = group;
+  return env.Undefined();
 }
 
 // send(id, data) -> true when the kernel took it, false when the socket buffer is full.
 Napi::Value TxSocket::Send(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  CheckOpen(env);
-  const SockAddr& dest = Destination(env, ArgUint32(info, 0, "destination"));
-  TxDatagram d{nullptr, 0, &dest};
   if (info.Length() < 2) throw Napi::TypeError::New(env, "missing argument: data");
+  uint32_t id = ArgUint32(info, 0, "destination");
+  TxDatagram d{nullptr, 0, nullptr};
   BytesOf(env, info[1], d.data, d.length);
+  // Nothing above runs JavaScript: the pointers taken stay valid through the send.
+  CheckOpen(env);
+  d.destination = &Destination(env, id);
   bool wouldBlock = false;
   ThrowIfFailed(env, SendDatagram(socket_.get(), d, wouldBlock));
   return Napi::Boolean::New(env, !wouldBlock);
@@ -138,19 +141,27 @@ Napi::Value TxSocket::SendBatch(const Napi::CallbackInfo& info) {
   CheckOpen(env);
   if (info.Length() < 3 || !info[0].IsTypedArray() || !info[1].IsArray())
     throw Napi::TypeError::New(env, "sendBatch(ids: Uint32Array, datas: Uint8Array[], start)");
-  Napi::TypedArray idsTa = info[0].As<Napi::TypedArray>();
-  if (idsTa.TypedArrayType() != napi_uint32_array) throw Napi::TypeError::New(env, "ids must be a Uint32Array");
-  Napi::Uint32Array ids = info[0].As<Napi::Uint32Array>();
+  if (info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
+    throw Napi::TypeError::New(env, "ids must be a Uint32Array");
   Napi::Array datas = info[1].As<Napi::Array>();
   uint32_t start = ArgUint32(info, 2, "start");
-  size_t count = ids.ElementLength();
-  if (datas.Length() != count) throw Napi::RangeError::New(env, "ids and datas differ in length");
+  // First every JavaScript value: reading an element can run a getter, and a getter can do anything
+  // (add destinations, close this socket, detach a buffer). No pointer into native state or into a
+  // buffer is taken until the last one is read.
+  size_t count = datas.Length();
   if (start > count) throw Napi::RangeError::New(env, "start is past the end");
+  std::vector<napi_value> values;
+  values.reserve(count - start);
+  for (size_t i = start; i < count; i++) values.push_back(datas.Get(static_cast<uint32_t>(i)));
+  // Then the pointers, with no JavaScript in between, and the send.
+  CheckOpen(env);
+  Napi::Uint32Array ids = info[0].As<Napi::Uint32Array>();
+  if (ids.ElementLength() != count) throw Napi::RangeError::New(env, "ids and datas differ in length");
   std::vector<TxDatagram> batch;
-  batch.reserve(count - start);
+  batch.reserve(values.size());
   for (size_t i = start; i < count; i++) {
     TxDatagram d{nullptr, 0, &Destination(env, ids[i])};
-    BytesOf(env, datas.Get(static_cast<uint32_t>(i)), d.data, d.length);
+    BytesOf(env, values[i - start], d.data, d.length);
     batch.push_back(d);
   }
   size_t sent = 0;

@@ -23,8 +23,7 @@ class TxSocket : public Napi::ObjectWrap<TxSocket>, public HandleOwner {
   void CloseHandles() override;
 
  private:
-  Napi::Value AddDestination(const Napi::CallbackInfo& info);
-  Napi::Value ClearDestinations(const Napi::CallbackInfo& info);
+  Napi::Value SetDestination(const Napi::CallbackInfo& info);
   Napi::Value Send(const Napi::CallbackInfo& info);
   Napi::Value SendBatch(const Napi::CallbackInfo& info);
   Napi::Value WaitWritable(const Napi::CallbackInfo& info);

@@ -319,10 +319,21 @@ describeLab('property: the socket classes take anything', () => {
     const runs = Math.max(100, RUNS * 4);
     const r = await lab.self.node([path.join(__dirname, 'reliability', 'native-fuzz.js'), iface, String(runs), String(SEED ?? '')], { timeoutMs: 120000 });
     if (r.signal !== null || r.code !== 0) throw new Error(`native fuzz ended with code ${r.code} signal ${r.signal}\n${r.stdout}\n${r.stderr}`);
-    const out = JSON.parse(r.stdout.trim().split('\n').pop() as string) as { calls: number; threw: number; nonErrors: number };
-    console.log(`native layer: ${out.calls} direct calls, ${out.threw} threw`);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop() as string) as {
+      calls: number;
+      threw: number;
+      nonErrors: number;
+      attacks: { sendBatchGetters: number; metaDetached: number; metaDetachedReported: number };
+    };
+    console.log(`native layer: ${out.calls} direct calls, ${out.threw} threw; attacks: ${JSON.stringify(out.attacks)}`);
     expect(out.nonErrors).toBe(0);
     expect(out.calls).toBeGreaterThanOrEqual(runs);
+    // The attacks on memory the native side points into ran (npm run test:asan is what sees a
+    // use-after-free), and every receiver whose metadata buffer was taken said so, rather than
+    // writing into memory that is no longer its own.
+    expect(out.attacks.sendBatchGetters).toBeGreaterThan(0);
+    expect(out.attacks.metaDetached).toBeGreaterThan(0);
+    expect(out.attacks.metaDetachedReported).toBe(out.attacks.metaDetached);
     calls += out.calls;
   }, 130000);
 });

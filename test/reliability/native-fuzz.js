@@ -2,11 +2,25 @@
 // Calls the native addon directly (loaded the way lib/native.ts loads it), with random arity and
 // argument types, at every export, constructor and method, and with a wrong `this`. Every call must
 // return or throw an Error; an abort or a crash ends this process with a signal, which the test
-// (test/bad-input-property.test.ts) reports. Prints one JSON line: { calls, threw, nonErrors }.
+// (test/bad-input-property.test.ts) reports.
+//
+// Among the calls, two attacks on memory the native side points into, which only a sanitizer sees
+// as such (npm run test:asan; without one they may pass unnoticed or corrupt memory silently):
+// - sendBatch() whose datas array has a getter that, while the batch is read, appends destinations
+//   (the table's storage moves), detaches the ids' buffer, or closes the socket;
+// - a receiver whose metadata ArrayBuffer is transferred away (structuredClone) and collected, and
+//   that then receives datagrams: each must report an error through onError, and write nothing.
+// Prints one JSON line: { calls, threw, nonErrors, attacks: { sendBatchGetters, metaDetached,
+// metaDetachedReported } }.
 //   node native-fuzz.js <iface> <runs> [seed]
 const path = require('node:path');
+const v8 = require('node:v8');
+const vm = require('node:vm');
 const fc = require('fast-check');
 const { native } = require(path.join(__dirname, '..', '..', 'dist', 'native.js'));
+
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc');
 
 const [ifname, runsText, seedText] = process.argv.slice(2);
 const runs = Number(runsText);
@@ -59,7 +73,70 @@ const value = fc.oneof(
 );
 const args = fc.array(value, { maxLength: 6 });
 const rxMethods = ['join', 'leave', 'block', 'unblock', 'pause', 'resume', 'setKeepAlive', 'stats', 'socketCount', 'close'];
-const txMethods = ['addDestination', 'clearDestinations', 'send', 'sendBatch', 'waitWritable', 'address', 'close'];
+const txMethods = ['setDestination', 'send', 'sendBatch', 'waitWritable', 'address', 'close'];
+
+// ---- The attacks ----------------------------------------------------------------------------------
+
+const attacks = { sendBatchGetters: 0, metaDetached: 0, metaDetachedReported: 0 };
+const kGroup = '239.71.0.9';
+const kMaxDetached = 16;
+/** Receivers whose metadata buffer is gone: they get datagrams at the end (see below). */
+const detached = [];
+
+/** Detaches `buffer` by transferring it to a clone that nobody keeps. */
+function detach(buffer) {
+  structuredClone(buffer, { transfer: [buffer] });
+}
+
+/** sendBatch() with a getter in its datas that does `variant` while the native side reads the batch. */
+function sendBatchWithGetter(variant) {
+  attacks.sendBatchGetters++;
+  const t = attempt(() => new addon.TxSocket({ ...txOptions, externalLoopback: true }));
+  if (!t) return;
+  attempt(() => t.setDestination(0, kGroup, 47100));
+  const ids = Uint32Array.of(0, 0, 0);
+  const datas = [new Uint8Array(16), new Uint8Array(16)];
+  Object.defineProperty(datas, 2, {
+    enumerable: true,
+    get() {
+      if (variant === 'grow') {
+        // Appending past the vector's capacity moves every destination the batch points at.
+        for (let id = 1; id < 300; id++) attempt(() => t.setDestination(id, kGroup, 47100 + (id % 50)));
+      } else if (variant === 'detach-ids') {
+        detach(ids.buffer);
+        gc();
+      } else if (variant === 'detach-data') {
+        detach(datas[0].buffer);
+        gc();
+      } else {
+        attempt(() => t.close());
+      }
+      return new Uint8Array(16);
+    },
+  });
+  attempt(() => t.sendBatch(ids, datas, 0));
+  attempt(() => t.close());
+}
+
+/** A receiver joined on the lab interface whose metadata buffer is then transferred away and collected. */
+function receiverWithDetachedMeta() {
+  if (detached.length >= kMaxDetached) return;
+  attacks.metaDetached++;
+  const port = 47200 + detached.length;
+  const entry = { port, errors: 0 };
+  const m = meta();
+  const r = attempt(
+    () => new addon.RxSocket({ ...rxOptions, port, externalLoopback: true }, m, () => {}, () => entry.errors++),
+  );
+  if (!r) return;
+  open.push(r);
+  attempt(() => r.join(0, kGroup, ifindex, null, []));
+  if (r.socketCount() === 0) return;
+  detach(m);
+  gc();
+  entry.rx = r;
+  detached.push(entry);
+}
 
 let rx = newRx();
 let tx = newTx();
@@ -73,6 +150,7 @@ const action = fc.oneof(
   // Nearly right calls, so that the deeper checks are reached too.
   fc.tuple(fc.constant('rx-join'), fc.constant('join'), fc.tuple(fc.nat(5), fc.constantFrom('239.71.0.1', '239.71.0.2', 'ff15::1', '10.0.0.1'), fc.constantFrom(ifindex, 1, 0, 9999), fc.constantFrom(null, '10.71.0.1', 'bad'), fc.constantFrom(undefined, [], ['10.71.0.9'], ['ff15::2'], 'x'))),
   fc.tuple(fc.constant('tx-send'), fc.constant('send'), fc.tuple(fc.constantFrom('239.71.0.1', 'ff15::1', '10.71.0.2', 'x'), fc.constantFrom(1, 5000, 0, 65536), value)),
+  fc.tuple(fc.constant('attack'), fc.constantFrom('grow', 'detach-ids', 'detach-data', 'close', 'meta'), fc.constant([])),
 );
 
 fc.assert(
@@ -110,10 +188,14 @@ fc.assert(
         attempt(() => rx?.join(...a));
         attempt(() => rx?.leave(a[0], a[2]));
         break;
+      case 'attack':
+        if (name === 'meta') receiverWithDetachedMeta();
+        else sendBatchWithGetter(name);
+        break;
       case 'tx-send': {
-        const id = attempt(() => tx?.addDestination(a[0], a[1]));
-        attempt(() => tx?.send(id ?? 0, a[2]));
-        attempt(() => tx?.sendBatch(Uint32Array.of(id ?? 0, 7), [a[2], Buffer.from('x')], 0));
+        attempt(() => tx?.setDestination(0, a[0], a[1]));
+        attempt(() => tx?.send(0, a[2]));
+        attempt(() => tx?.sendBatch(Uint32Array.of(0, 7), [a[2], Buffer.from('x')], 0));
         break;
       }
     }
@@ -121,7 +203,19 @@ fc.assert(
   seedText ? { numRuns: runs, seed: Number(seedText) } : { numRuns: runs },
 );
 
-// Half of what is open is closed; the rest is left to the environment's teardown at exit.
-open.forEach((s, i) => i % 2 === 0 && attempt(() => s.close()));
-console.log(JSON.stringify({ calls, threw, nonErrors }));
-process.exit(0);
+// The receivers without their metadata buffer now get datagrams: each must say so through onError.
+(async () => {
+  const sender = new addon.TxSocket({ ...txOptions, externalLoopback: true });
+  detached.forEach((d, i) => sender.setDestination(i, kGroup, d.port));
+  for (let round = 0; round < 50 && detached.some((d) => d.errors === 0); round++) {
+    for (let i = 0; i < detached.length; i++) attempt(() => sender.send(i, Buffer.from('after the metadata buffer was taken')));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    gc();
+  }
+  sender.close();
+  attacks.metaDetachedReported = detached.filter((d) => d.errors > 0).length;
+  // Half of what is open is closed; the rest is left to the environment's teardown at exit.
+  open.forEach((s, i) => i % 2 === 0 && attempt(() => s.close()));
+  console.log(JSON.stringify({ calls, threw, nonErrors, attacks }));
+  process.exit(0);
+})();

@@ -209,7 +209,7 @@ describeLab('multicast-expert between lab hosts', () => {
     it('fails with one line when the interface cannot be used', async () => {
       const r = await cli(h2, ['listen', freshGroup(), '-p', String(freshPort()), '-i', 'nope0']);
       expectExit(r, 1);
-      expect(r.stderr).toBe('error: no interface matches "nope0" (list interfaces with scanInterfaces() or `multicast-expert interfaces`)\n');
+      expect(r.stderr).toBe('error: no interface matches "nope0" (give --iface a name, index or address; `multicast-expert interfaces` lists them)\n');
     });
   });
 
@@ -333,5 +333,85 @@ describeLab('multicast-expert listen and interface changes', () => {
     expect(events.find((e) => e.type === 'iface-lost')).toMatchObject({ iface: 'eth0', why: 'down' });
     expect(events.find((e) => e.type === 'iface-joined')).toMatchObject({ iface: 'eth0', why: 'up' });
     expect(events.find((e) => e.type === 'datagram')).toMatchObject({ group: '239.62.0.1', iface: 'eth0', text: 'after the flap' });
+  });
+});
+
+describeLab('multicast-expert errors, worded for the command line', () => {
+  let lab: Lab;
+  let host: Host;
+  let lonely: Host;
+  // What the library's hints say to programs; the command's hints never say it.
+  const LIBRARY_WORDS = /iface option|ifaces? explicitly|interface explicitly|scanInterfaces|options\.ifaces|the groups option/;
+
+  beforeAll(async () => {
+    lab = await Lab.create();
+    const lan = await lab.lan('hints');
+    host = await lab.host('hints');
+    lonely = await lab.host('lonely'); // nothing but lo
+    await lab.connect(host, lan, { ipv4: ['10.65.0.1/24', '10.65.9.9/24'], ipv6: 'fd65::1/64' }); // eth0, no default route
+    await lab.connect(host, lan, { ipv4: '10.65.9.9/24' }); // eth1 shares 10.65.9.9 with eth0
+    await host.sysctl('net.ipv6.conf.eth1.disable_ipv6', 1);
+  });
+  afterAll(() => lab?.close());
+
+  /** Runs the command, expects exit 1 and one line `error: <message> (<hint>)`, and returns [message, hint]. */
+  async function failure(on: Host, args: string[]): Promise<[string, string]> {
+    const r = await cli(on, args);
+    expectExit(r, 1);
+    expect(r.stdout).toBe('');
+    const m = /^error: (.*) \((.*)\)\n$/.exec(r.stderr);
+    if (m === null) throw new Error(`not one line with a hint: ${JSON.stringify(r.stderr)}`);
+    expect(r.stderr).not.toMatch(LIBRARY_WORDS);
+    return [m[1] as string, m[2] as string];
+  }
+
+  it('no interface given and no default route: pass --iface', async () => {
+    const [message, hint] = await failure(host, ['send', freshGroup(), '-p', '5000']);
+    expect(message).toBe('no iface was given and this machine has no ipv4 default route');
+    expect(hint).toBe('pass --iface with a name such as eth0, an index or an address; `multicast-expert interfaces` lists them');
+  });
+
+  it('nothing to listen on: --iface lo', async () => {
+    const [, hint] = await failure(lonely, ['listen', freshGroup(), '-p', '5000']);
+    expect(hint).toBe('pass --iface, or --iface lo for this host only; `multicast-expert interfaces` lists them');
+  });
+
+  it('an interface that does not exist, and an address label', async () => {
+    expect((await failure(host, ['send', freshGroup(), '-p', '5000', '-i', 'nope0']))[1]).toBe('give --iface a name, index or address; `multicast-expert interfaces` lists them');
+    expect(await failure(host, ['listen', freshGroup(), '-p', '5000', '-i', 'eth0:1'])).toEqual([
+      'no interface matches "eth0:1"',
+      'eth0:1 is an address label of eth0, not an interface: give --iface eth0, or the labelled address',
+    ]);
+  });
+
+  it('an address two interfaces share, and an interface without an address of the family', async () => {
+    expect((await failure(host, ['send', freshGroup(), '-p', '5000', '-i', '10.65.9.9']))[1]).toBe('give --iface by name or index instead; `multicast-expert interfaces` lists them');
+    expect((await failure(host, ['send', freshGroup('ipv6'), '-p', '5000', '-i', 'eth1']))[1]).toBe(
+      'choose an --iface that has one, or configure one; `multicast-expert interfaces` shows the addresses',
+    );
+  });
+
+  it('no route with the interface given: the route to add, never "pass the interface"; the destination in brackets', async () => {
+    const g = freshGroup('ipv6');
+    const port = freshPort();
+    const [message, hint] = await failure(host, ['send', g, '-p', String(port), '-i', 'lo']);
+    expect(message).toMatch(new RegExp(`^sending to \\[${g}\\]:${port}: .*ENETUNREACH`));
+    expect(hint).toBe('add a multicast route: ip -6 route add local ff00::/8 dev lo table local');
+    // It is the fix: with the route, the same command works.
+    await host.sh('ip -6 route add local ff00::/8 dev lo table local');
+    expectExit(await cli(host, ['send', g, '-p', String(port), '-i', 'lo']), 0);
+  });
+
+  it('a port another program holds without address reuse: choose another --port', async () => {
+    const port = freshPort();
+    const holder = host.spawnNode(['-e', `require('node:dgram').createSocket('udp4').bind(${port}, () => console.log('bound'))`]);
+    await holder.waitFor('bound');
+    try {
+      const [message, hint] = await failure(host, ['listen', freshGroup(), '-p', String(port), '-i', 'eth0']);
+      expect(message).toMatch(/EADDRINUSE/);
+      expect(hint).toBe('another program holds the port without address reuse: stop it, or choose another --port');
+    } finally {
+      await holder.stop();
+    }
   });
 });

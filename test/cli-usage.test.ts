@@ -78,6 +78,7 @@ describe('multicast-expert: usage', () => {
     [['listen', '239.1.2.3', 'ff15::1', '-p', '5000'], /ff15::1 is ipv6, not ipv4/],
     [['listen', '10.1.2.3', '-p', '5000'], /group 10\.1\.2\.3 is not a multicast address \(IPv4 groups are/],
     [['listen', '239.1.2.3', '-p', '5000', '--count', '0'], /--count must be an integer from 1/],
+    [['send', 'ff15::1%eth0', '-p', '5000'], /carries a zone \(give the address without %zone, and the interface with --iface\)/],
     [['send', '239.1.2.3', '-p', '5000', 'a', 'b'], /unexpected argument "b" \(quote a message that has spaces\)/],
     [['send', '239.1.2.3', '-p', '5000', '--hex', 'xyz'], /--hex needs an even number of hex digits/],
     [['send', 'not-an-ip', '-p', '5000'], /group "not-an-ip" is not an IP address/],
@@ -102,12 +103,12 @@ describe('multicast-expert: usage', () => {
     expect(lines[0]).toMatch(/; see 'multicast-expert( \w+)? --help'$/);
   });
 
-  it('a failure (not bad usage) exits 1 with one line: error: message (hint)', () => {
+  it('a failure (not bad usage) exits 1 with one line: error: message (hint), the hint in the command line\'s words', () => {
     // Reading interfaces only: an unknown interface fails before any socket is opened.
     const r = cliHere(['send', '239.1.2.3', '-p', '5000', '-i', 'no-such-iface0']);
     expectExit(r, 1);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe('error: no interface matches "no-such-iface0" (list interfaces with scanInterfaces() or `multicast-expert interfaces`)\n');
+    expect(r.stderr).toBe('error: no interface matches "no-such-iface0" (give --iface a name, index or address; `multicast-expert interfaces` lists them)\n');
   });
 });
 

@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import { type Family, type McastMessage, McastRxSocket, McastTxSocket } from '../../index';
 import { type Args, COMMON, canonicalGroup, checkGroupArgs } from '../args';
 import type { Command } from '../command';
+import { explain } from '../hints';
 import { formatMs, hostPort, jsonLine, percent, table } from '../output';
 import { decodeSeq, encodeSeq, newStreamId, nowUs } from '../seq-header';
 import { Stopper, sleepUnlessStopped } from '../stop';
@@ -121,7 +122,11 @@ export const pingCommand: Command = {
         if (n > 1) await sleepUnlessStopped(interval, stopper);
         if (stopper.stopped) break;
         sentAt.set(n, performance.now());
-        await tx.send(encodeSeq({ kind: 'ping', stream, seq: n, sentAtUs: nowUs() }, body), group, port);
+        try {
+          await tx.send(encodeSeq({ kind: 'ping', stream, seq: n, sentAtUs: nowUs() }, body), group, port);
+        } catch (err) {
+          throw explain(err, { ifaces: iface === undefined ? [] : [iface], family, destinations: [[group, port]] });
+        }
         sent = n;
       }
       // Late replies: wait up to --wait, less when every responder seen so far has answered everything.
@@ -210,9 +215,9 @@ export const pongCommand: Command = {
       stopper.stop('error');
       throw err;
     }
-    const fail = (err: Error): void => {
+    const fail = (err: unknown): void => {
       if (stopper.stopped) return; // a send cut short by closing at the end is no failure
-      errors.push(err);
+      errors.push(explain(err, { ifaces, family, destinations: [[group, port]] }));
       stopper.stop('error');
     };
     rx.on('error', fail);
@@ -227,7 +232,7 @@ export const pongCommand: Command = {
           txByIface.set(msg.ifaceIndex, tx);
         }
       } catch (err) {
-        fail(err as Error);
+        fail(err);
         return;
       }
       answers += 1;

@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import { McastTxSocket } from '../../index';
 import { COMMON, canonicalGroup, checkGroupArgs } from '../args';
 import type { Command } from '../command';
+import { explain } from '../hints';
 import { hostPort, jsonLine, payloadForLine } from '../output';
 import { encodeSeq, newStreamId, nowUs } from '../seq-header';
 import { Stopper, sleepUnlessStopped } from '../stop';
@@ -70,7 +71,11 @@ export const sendCommand: Command = {
         if (n > 1 && interval > 0) await sleepUnlessStopped(interval, stopper);
         if (stopper.stopped) break;
         const data = args.flag('seq') ? encodeSeq({ kind: 'data', stream, seq: n, sentAtUs: nowUs() }, message) : message;
-        await tx.send(data, group, port);
+        try {
+          await tx.send(data, group, port);
+        } catch (err) {
+          throw explain(err, { ifaces: iface === undefined ? [] : [iface], family, destinations: [[group, port]] });
+        }
         sent += 1;
         bytes += data.length;
         if (!quiet) io.out.write(`${s.dim('sent')} ${args.flag('seq') ? `#${n} ` : ''}${payloadForLine(message)} ${s.dim(`(${data.length} bytes)`)}\n`);

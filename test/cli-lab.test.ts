@@ -133,7 +133,7 @@ describeLab('multicast-expert between lab hosts', () => {
       const r = await listen.exited;
       expectExit(r, 0);
       const out = jsonLines(r.stdout);
-      expect(out[0]).toEqual({ type: 'listening', groups: [g], port, family: 'ipv4', ifaces: ['eth0'], sources: [] });
+      expect(out[0]).toEqual({ type: 'listening', groups: [g], port, families: ['ipv4'], ifaces: ['eth0'], sources: [] });
       const datagrams = out.filter((o) => o.type === 'datagram');
       expect(datagrams.map((d) => [(d.seq as { seq: number }).seq, (d.seq as { order: string }).order, d.text])).toEqual([
         [1, 'in-order', 'n1'],
@@ -210,6 +210,35 @@ describeLab('multicast-expert between lab hosts', () => {
       const r = await cli(h2, ['listen', freshGroup(), '-p', String(freshPort()), '-i', 'nope0']);
       expectExit(r, 1);
       expect(r.stderr).toBe('error: no interface matches "nope0" (give --iface a name, index or address; `multicast-expert interfaces` lists them)\n');
+    });
+
+    it('IPv4 and IPv6 groups together: one command, each datagram with its group, one summary', async () => {
+      const g4 = freshGroup();
+      const g6 = freshGroup('ipv6');
+      const port = freshPort();
+      const listen = spawnCli(h2, ['listen', g4, g6, '-p', String(port), '--count', '2', '--timeout', '15000']);
+      await listen.waitFor('listening to');
+      expectExit(await cli(h1, ['send', g4, '-p', String(port), '-i', 'eth0', 'four']), 0);
+      expectExit(await cli(h1, ['send', g6, '-p', String(port), '-i', 'eth0', 'six']), 0);
+      const r = await listen.exited;
+      expectExit(r, 0);
+      const lines = r.stdout.trimEnd().split('\n');
+      expect(lines[0]).toBe(`listening to ${g4}, ${g6} port ${port} on eth0`);
+      expect(lines[1]).toMatch(new RegExp(` 10\\.61\\.0\\.1:\\d+\\s+${g4.replace(/\./g, '\\.')}\\s+eth0\\s+"four"$`));
+      expect(lines[2]).toMatch(new RegExp(` \\[(fd61::1|fe80::[0-9a-f:]+)\\]:\\d+\\s+${g6}\\s+eth0\\s+"six"$`));
+      expect(r.stdout).toMatch(new RegExp(`^${g4.replace(/\./g, '\\.')}\\s+1\\s+4\\s+1\\s+-`, 'm'));
+      expect(r.stdout).toMatch(new RegExp(`^${g6}\\s+1\\s+3\\s+1\\s+-`, 'm'));
+
+      // --json names both families; --source needs a sender of each family.
+      const both = spawnCli(h3, ['listen', g4, g6, '-p', String(port), '--json', '--count', '1', '--timeout', '15000']);
+      await both.waitFor('"listening"');
+      expectExit(await cli(h1, ['send', g6, '-p', String(port), '-i', 'eth0', 'six']), 0);
+      const out = jsonLines((await both.exited).stdout);
+      expect(out[0]).toMatchObject({ type: 'listening', groups: [g4, g6], families: ['ipv4', 'ipv6'] });
+      expect(out.find((o) => o.type === 'datagram')).toMatchObject({ group: g6, text: 'six' });
+      const oneSided = await cli(h2, ['listen', g4, g6, '-p', String(port), '--source', '10.61.0.1']);
+      expectExit(oneSided, 2);
+      expect(oneSided.stderr).toMatch(/--source names no ipv6 sender for ff15::/);
     });
   });
 
@@ -333,6 +362,34 @@ describeLab('multicast-expert listen and interface changes', () => {
     expect(events.find((e) => e.type === 'iface-lost')).toMatchObject({ iface: 'eth0', why: 'down' });
     expect(events.find((e) => e.type === 'iface-joined')).toMatchObject({ iface: 'eth0', why: 'up' });
     expect(events.find((e) => e.type === 'datagram')).toMatchObject({ group: '239.62.0.1', iface: 'eth0', text: 'after the flap' });
+  });
+});
+
+describeLab('multicast-expert listen --quiet and interface changes', () => {
+  let lab: Lab;
+  afterAll(() => lab?.close());
+
+  it('--quiet leaves out the datagrams, not the interface changes that explain a silence', async () => {
+    lab = await Lab.create();
+    const lan = await lab.lan('quiet');
+    const rxHost = await lab.host('rx');
+    const txHost = await lab.host('tx');
+    await lab.connect(rxHost, lan, { ipv4: '10.64.0.2/24' });
+    await lab.connect(txHost, lan, { ipv4: '10.64.0.1/24' });
+    const listener = spawnCli(rxHost, ['listen', '239.64.0.1', '--port', '6400', '-q', '--timeout', '20000']);
+    await listener.waitFor('listening to', 10000);
+    expectExit(await cli(txHost, ['send', '239.64.0.1', '--port', '6400', '--iface', 'eth0', 'before']), 0);
+    await rxHost.ip('link', 'set', 'eth0', 'down');
+    await listener.waitFor(/ lost eth0 \(down\): its groups wait for it to come back$/, 5000);
+    await rxHost.ip('link', 'set', 'eth0', 'up');
+    await listener.waitFor(/ joined 239\.64\.0\.1 on eth0 \(up\)$/, 5000);
+    const r = await listener.stop();
+    expectExit(r, 0);
+    expect(r.stdout).toMatch(/^\d\d:\d\d:\d\d\.\d{3} interface eth0 \(\d+\): down$/m);
+    expect(r.stdout).toMatch(/^\d\d:\d\d:\d\d\.\d{3} interface eth0 \(\d+\): up$/m);
+    // The datagram that arrived is in the summary, not on a line of its own.
+    expect(r.stdout).not.toContain('"before"');
+    expect(r.stdout).toMatch(/^239\.64\.0\.1\s+1\s+6\s+1\s+-/m);
   });
 });
 

@@ -256,10 +256,10 @@ describeLab('multicast-expert between lab hosts', () => {
       expect(lines[0]).toBe(`PING ${g}:${port} on eth0, ttl 1, listening on eth0`);
       const replies = lines.filter((l) => l.startsWith('reply from'));
       expect(replies).toHaveLength(6);
-      for (const l of replies) expect(l).toMatch(/^reply from 10\.61\.0\.[23] on eth0: #[123] time=\d+(\.\d+)? ms$/);
+      for (const l of replies) expect(l).toMatch(/^reply from 10\.61\.0\.[23]:\d+ on eth0: #[123] time=\d+(\.\d+)? ms$/);
       expect(lines).toContain(`--- ${g} multicast ping: 3 sent, 3 answered, 0% loss, 2 responders ---`);
       expect(lines.find((l) => l.startsWith('RESPONDER'))).toMatch(/^RESPONDER\s+REPLIES\s+LOSS\s+MIN ms\s+AVG ms\s+P99 ms\s+MAX ms$/);
-      for (const who of ['10.61.0.2', '10.61.0.3']) expect(lines.find((l) => l.startsWith(who))).toMatch(/^10\.61\.0\.[23]\s+3\s+0%(\s+\d+(\.\d+)?){4}$/);
+      for (const who of ['10.61.0.2:', '10.61.0.3:']) expect(lines.find((l) => l.startsWith(who))).toMatch(/^10\.61\.0\.[23]:\d+\s+3\s+0%(\s+\d+(\.\d+)?){4}$/);
       // pong --count 3 stops by itself after its third answer.
       const p3 = await pong3.exited;
       expectExit(p3, 0);
@@ -280,9 +280,12 @@ describeLab('multicast-expert between lab hosts', () => {
       const out = jsonLines(r.stdout);
       expect(out[0]).toEqual({ type: 'ping', group: g, port: Number(port), iface: 'eth0', ttl: 1, count: 4, interval: 20 });
       expect(out.filter((o) => o.type === 'reply').map((o) => o.seq)).toEqual([1, 2, 3, 4]);
-      const summary = out[out.length - 1] as { sent: number; answered: number; lossPercent: number; responders: { address: string; replies: number; rttMs: { min: number; avg: number; p99: number; max: number } }[] };
+      const summary = out[out.length - 1] as { sent: number; answered: number; lossPercent: number; responders: { address: string; port: number; replies: number; rttMs: { min: number; avg: number; p99: number; max: number } }[] };
       expect(summary).toMatchObject({ type: 'summary', sent: 4, answered: 4, lossPercent: 0 });
       expect(summary.responders).toHaveLength(1);
+      const replyPorts = new Set(out.filter((o) => o.type === 'reply').map((o) => o.fromPort));
+      expect([...replyPorts]).toEqual([summary.responders[0]?.port]);
+      expect(summary.responders[0]).toMatchObject({ address: '10.61.0.2', replies: 4 });
       const { min, avg, p99, max } = summary.responders[0]?.rttMs ?? { min: -1, avg: -1, p99: -1, max: -1 };
       expect(min).toBeGreaterThan(0);
       expect(min).toBeLessThanOrEqual(avg);
@@ -293,6 +296,25 @@ describeLab('multicast-expert between lab hosts', () => {
       expectExit(lonely, 1);
       expect(lonely.stdout).toContain('2 sent, 0 answered, 100% loss, 0 responders');
       expect(lonely.stderr.split('\n').filter((l) => l)).toEqual([expect.stringMatching(/^error: no reply to 2 pings \(is `multicast-expert pong .* running on another host\?/)]);
+    });
+
+    it('two pongs on one host are two responders (address and port)', async () => {
+      const g = freshGroup();
+      const port = String(freshPort());
+      const first = spawnCli(h2, ['pong', g, '-p', port, '-q']);
+      const second = spawnCli(h2, ['pong', g, '-p', port, '-q']);
+      await first.waitFor('answering pings');
+      await second.waitFor('answering pings');
+      const r = await cli(h1, ['ping', g, '-p', port, '-c', '3', '--interval', '20', '-i', 'eth0', '--wait', '5000', '--json']);
+      await Promise.all([first.stop(), second.stop()]);
+      expectExit(r, 0);
+      const summary = jsonLines(r.stdout).find((o) => o.type === 'summary') as { answered: number; responders: { address: string; port: number; replies: number }[] };
+      expect(summary.answered).toBe(3);
+      expect(summary.responders.map((x) => [x.address, x.replies])).toEqual([
+        ['10.61.0.2', 3],
+        ['10.61.0.2', 3],
+      ]);
+      expect(new Set(summary.responders.map((x) => x.port)).size).toBe(2);
     });
   });
 

@@ -25,8 +25,10 @@ const example = (name: string): string => path.join(EXAMPLES, name);
 function compileInUserProject(sources: Record<string, string>): { dir: string; ok: boolean; output: string } {
   const project = fs.mkdtempSync(path.join(os.tmpdir(), 'mce-user-project-'));
   fs.mkdirSync(path.join(project, 'node_modules', '@types'), { recursive: true });
-  fs.symlinkSync(ROOT, path.join(project, 'node_modules', 'multicast-expert'), 'dir');
-  fs.symlinkSync(path.join(ROOT, 'node_modules', '@types', 'node'), path.join(project, 'node_modules', '@types', 'node'), 'dir');
+  // Junctions on Windows: they need no privilege there, where directory symlinks do.
+  const type = process.platform === 'win32' ? 'junction' : 'dir';
+  fs.symlinkSync(ROOT, path.join(project, 'node_modules', 'multicast-expert'), type);
+  fs.symlinkSync(path.join(ROOT, 'node_modules', '@types', 'node'), path.join(project, 'node_modules', '@types', 'node'), type);
   fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'user-project', private: true }));
   fs.copyFileSync(path.join(EXAMPLES, 'tsconfig.json'), path.join(project, 'tsconfig.json'));
   for (const [name, text] of Object.entries(sources)) fs.writeFileSync(path.join(project, name), text);
@@ -34,8 +36,13 @@ function compileInUserProject(sources: Record<string, string>): { dir: string; o
   return { dir: path.join(project, 'build'), ok: tsc.status === 0, output: `${tsc.stdout}${tsc.stderr}` };
 }
 
-const TS_EXAMPLES = fs.readdirSync(EXAMPLES).filter((f) => f.endsWith('.ts'));
-const JS_EXAMPLES = fs.readdirSync(EXAMPLES).filter((f) => /\.m?js$/.test(f));
+// A copy of the project without examples/ (the Windows run under Wine stages only what it needs)
+// skips these tests, visibly.
+const HAVE_EXAMPLES = fs.existsSync(EXAMPLES);
+if (!HAVE_EXAMPLES) console.log(`skipped example tests: ${EXAMPLES} is not in this copy of the project`);
+const listed = HAVE_EXAMPLES ? fs.readdirSync(EXAMPLES) : [];
+const TS_EXAMPLES = listed.filter((f) => f.endsWith('.ts'));
+const JS_EXAMPLES = listed.filter((f) => /\.m?js$/.test(f));
 
 /** The TypeScript examples compiled once, for this file's tests. */
 let compiled: { dir: string; ok: boolean; output: string } | undefined;
@@ -47,7 +54,7 @@ afterAll(() => {
   if (compiled !== undefined) fs.rmSync(path.dirname(compiled.dir), { recursive: true, force: true });
 });
 
-describe('examples: --help, bad options, and the TypeScript one against the package types', () => {
+(HAVE_EXAMPLES ? describe : describe.skip)('examples: --help, bad options, and the TypeScript one against the package types', () => {
   it('there are CommonJS, ES module and TypeScript examples', () => {
     expect(JS_EXAMPLES.filter((f) => f.endsWith('.js')).length).toBeGreaterThan(0);
     expect(JS_EXAMPLES.filter((f) => f.endsWith('.mjs')).length).toBeGreaterThan(0);

@@ -70,7 +70,7 @@ export const listenCommand: Command = {
     summary: 'print every datagram with its group and interface; loss per group',
     description: [
       'Joins the groups (IPv4 and IPv6 ones may be mixed) and prints every datagram that arrives: time, sender, group, arrival interface and payload (text when it is printable, else hex). Without --iface it listens on every interface that is up, multicast-capable and not loopback.',
-      'With --raw it writes the payloads alone to stdout, byte for byte and nothing between them, as socat does, so that it pipes: `send --stdin` on one host, `listen --raw > file` on another. Everything else (the listening line, interface changes, the summary) then goes to stderr.',
+      'With --raw it writes the payloads alone to stdout, byte for byte and nothing between them (without the sequence header of `send --seq`, which it still counts), as socat does, so that it pipes: `send --stdin` on one host, `listen --raw > file` on another. Everything else (the listening line, interface changes, the summary) then goes to stderr.',
       'Interface changes are printed as they happen, also with --quiet: interfaces added, removed, up, down, or given or stripped of an address, and the receiver losing an interface and joining its groups there again when it is back.',
       'On exit (--count, --timeout, Ctrl-C) it prints a summary per group: datagrams, bytes, senders, and loss, reordering and duplicates for datagrams sent with `send --seq`. With --count it exits 1 when fewer datagrams arrived before --timeout.',
     ],

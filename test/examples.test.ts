@@ -65,7 +65,7 @@ afterAll(() => {
     const r = compiledExamples();
     if (!r.ok) throw new Error(`tsc failed:\n${r.output}`);
     for (const f of TS_EXAMPLES) expect(fs.existsSync(path.join(r.dir, f.replace(/\.ts$/, '.js')))).toBe(true);
-  });
+  }, 90000); // tsc takes some 10 s, more on a loaded machine
 
   it('...and those types are the package\'s: a misspelt field of McastMessage does not compile', () => {
     const source = fs.readFileSync(example('group-counter.ts'), 'utf8');
@@ -74,7 +74,7 @@ afterAll(() => {
     fs.rmSync(path.dirname(r.dir), { recursive: true, force: true });
     expect(r.ok).toBe(false);
     expect(r.output).toMatch(/error TS2551: Property 'ifaceNmae' does not exist on type 'McastMessage'/);
-  });
+  }, 90000);
 
   // Run where no socket can reach a network: a namespace of their own, where the OS allows one.
   const program = (name: string): string => (name.endsWith('.ts') ? path.join(compiledExamples().dir, name.replace(/\.ts$/, '.js')) : example(name));

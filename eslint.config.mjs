@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'build/**', 'build-cross/**', 'build-asan/**', 'prebuilds/**', 'node_modules/**', 'docs/**', 'coverage/**', '**/*.d.ts'] },
+  { ignores: ['dist/**', 'build/**', 'examples/build/**', 'build-cross/**', 'build-asan/**', 'prebuilds/**', 'node_modules/**', 'docs/**', 'coverage/**', '**/*.d.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -8,9 +8,13 @@
 //   node examples/communicator.js --machine 1 [--ipv6] [--iface eth0] [--tx-iface eth1] [--count 5]
 //
 // It is the `multicast-expert chat` command; its code, written with the public API
-// (McastRxSocket, McastTxSocket), is in lib/cli/commands/chat.ts.
+// (McastRxSocket, McastTxSocket), is in lib/cli/commands/chat.ts. --help shows its options.
 const { main } = require('../dist/cli/main.js');
 
-main(['chat', ...process.argv.slice(2)]).then((code) => {
+const argv = process.argv.slice(2);
+if (argv.includes('--help') || argv.includes('-h')) {
+  process.stdout.write('node examples/communicator.js takes the options of `multicast-expert chat`, which runs the same code:\n\n');
+}
+main(['chat', ...argv]).then((code) => {
   process.exitCode = code;
 });

@@ -60,6 +60,18 @@ async function onLoopback(reason) {
   return results.every((r) => r.code === 0);
 }
 
+const USAGE = `Usage: npm run demo, or node lab/enter-lab.js node examples/lab-demo.js
+
+Builds a private lab of three virtual hosts on two LANs (network namespaces inside the one that
+lab/enter-lab.js makes: no packet reaches a real network) and runs the three-machine communicator
+(examples/communicator.js) among them. Where no lab can be made, it runs the three machines on this
+host's loopback interface instead, and says so.
+
+Environment: DEMO_ROUNDS, the rounds each machine sends (default 3).
+Options:
+  -h, --help  show this help
+`;
+
 async function main() {
   const gw = getDefaultGatewayIface('ipv4');
   console.log(`multicast-expert demo. This namespace has ${scanInterfaces().length} interface(s); IPv4 default route: ${gw ? gw.name : 'none'}.`);
@@ -68,7 +80,15 @@ async function main() {
   process.exitCode = ok ? 0 : 1;
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+const extra = process.argv.slice(2);
+if (extra.includes('--help') || extra.includes('-h')) {
+  process.stdout.write(USAGE);
+} else if (extra.length > 0) {
+  console.error(`unknown argument ${JSON.stringify(extra[0])}\n\n${USAGE}`);
+  process.exitCode = 2;
+} else {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -22,9 +22,13 @@ interface DoctorJson {
   warnings: number;
 }
 
+/** The line that says, before the self-test runs, what it is about to do (on stderr with --json). */
+const SELF_TEST_NOTICE = /^self-test: joining \S+ on .* and sending one datagram to \S+ with TTL 0, which stays on this host; --no-self-test skips it$/;
+
 async function doctor(host: Host, args: string[]): Promise<{ code: number | null; report: DoctorJson }> {
   const r = await cli(host, ['doctor', ...args, '--json']);
-  if (r.stderr !== '') throw new Error(`doctor wrote to stderr: ${r.stderr}`);
+  const other = r.stderr.split('\n').filter((l) => l !== '' && !SELF_TEST_NOTICE.test(l));
+  if (other.length > 0) throw new Error(`doctor wrote to stderr: ${r.stderr}`);
   return { code: r.code, report: JSON.parse(r.stdout) as DoctorJson };
 }
 
@@ -77,6 +81,24 @@ describeLab('multicast-expert doctor', () => {
     expect(text.stdout).toMatch(new RegExp(`^ok {7}route {9}${g.replace(/\./g, '\\.')} goes out of eth0 \\(default via 10\\.71\\.0\\.254 dev eth0\\)$`, 'm'));
     expect(text.stdout).toMatch(/^ok {7}self-test {5}eth0: joined .* received the datagram back in \d+\.\d ms$/m);
     expect(lines[lines.length - 1]).toMatch(/^no problem found(, \d+ warnings?)?$/);
+    // Before the self-test joins and sends, a line says so, with the option that skips it.
+    const notice = lines.findIndex((l) => l.startsWith(' '.repeat(9) + 'self-test'));
+    expect(lines[notice]).toBe(
+      `         self-test     joining ${g} on eth0 (an IGMP membership report goes out on eth0) and sending one datagram to ${g}:${port} with TTL 0, which stays on this host; --no-self-test skips it`,
+    );
+    expect(notice).toBeLessThan(lines.findIndex((l) => /^\w+ +self-test/.test(l)));
+    expect(text.stderr).toBe('');
+    // With --json, on stderr (stdout stays one JSON object); with --no-self-test, not at all.
+    const json = await cli(host, ['doctor', '--group', g, '--port', port, '--json']);
+    expect(json.stderr).toBe(`self-test: joining ${g} on eth0 (an IGMP membership report goes out on eth0) and sending one datagram to ${g}:${port} with TTL 0, which stays on this host; --no-self-test skips it\n`);
+    expect(JSON.parse(json.stdout)).toMatchObject({ problems: 0 });
+    const g6 = new net.SocketAddress({ address: freshGroup('ipv6'), family: 'ipv6' }).address;
+    const v6 = await cli(host, ['doctor', '--group', g6, '--port', port, '--iface', 'eth0']);
+    expect(v6.stdout).toContain(`joining ${g6} on eth0 (an MLD report goes out on eth0) and sending one datagram to [${g6}]:${port} with TTL 0`);
+    const skipped = await cli(host, ['doctor', '--group', g, '--no-self-test']);
+    expect(skipped.stdout).not.toMatch(/^ {9}self-test/m);
+    expect(skipped.stdout).toMatch(/^skipped {2}self-test {5}skipped \(--no-self-test\)$/m);
+    expect(skipped.stderr).toBe('');
 
     for (const args of [['--group', g, '--port', port, '--iface', 'eth0'], ['--ipv6', '--iface', 'eth0'], []]) {
       const { code, report } = await doctor(host, args);
@@ -189,8 +211,13 @@ describeLab('multicast-expert doctor', () => {
     const p = theProblem(report, 'loopback');
     expect(p.message).toBe(`no route for ${g6} on lo: Linux loops IPv6 multicast back on lo only with one, and sending fails with ENETUNREACH`);
     expect(p.fix).toBe('ip -6 route add local ff00::/8 dev lo table local');
-    // The self-test shows it is real.
-    expect(theProblem(report, 'self-test').message).toMatch(/^lo: joined .* but it failed: .*ENETUNREACH/);
+    // The self-test shows it is real; it names the destination as [group]:port, and (the interface
+    // being given) never says to pass one.
+    const selfTest = theProblem(report, 'self-test');
+    expect(selfTest.message).toMatch(new RegExp(`^lo: joined ${g6} and sent to it with TTL 0, but it failed: sending to \\[${g6}\\]:\\d+: .*ENETUNREACH`));
+    expect(`${selfTest.message} ${selfTest.fix}`).not.toMatch(/explicitly|--iface|iface option/);
+    // The route check leaves the loopback interface to the loopback check: no "no route is needed" beside "no route".
+    expect(report.checks.filter((f) => f.check === 'route')).toEqual([]);
     await host.sh(p.fix);
     const fixed = await doctor(host, ['--iface', 'lo', '--group', g6]);
     expect(problems(fixed.report)).toEqual([]);
@@ -201,6 +228,30 @@ describeLab('multicast-expert doctor', () => {
     const v4 = await doctor(host, ['--iface', 'lo', '--group', g4]);
     expect(problems(v4.report)).toEqual([]);
     expect(v4.report.checks.find((f) => f.check === 'loopback')).toMatchObject({ status: 'warning', fix: `ip route add ${g4}/32 dev lo` });
+  });
+
+  it('a host with nothing but lo: route and loopback findings agree, and the fixes name lo', async () => {
+    const host = await lab.host('only-lo');
+    for (const family of ['ipv4', 'ipv6'] as const) {
+      const { report } = await doctor(host, ['--iface', 'lo', ...(family === 'ipv6' ? ['--ipv6'] : [])]);
+      const routeFindings = report.checks.filter((f) => f.check === 'route');
+      const loopback = report.checks.filter((f) => f.check === 'loopback');
+      expect(routeFindings).toEqual([]);
+      expect(loopback).toHaveLength(1);
+      expect(loopback[0]?.message).toMatch(family === 'ipv4' ? /^there is no route for 239\.255\.77\.77: multicast-expert chooses lo itself and needs none, but programs that follow the routing table cannot send to it \(ENETUNREACH\)$/ : /^no route for ff15::77:77 on lo: /);
+      expect(report.checks.filter((f) => f.message.includes('no route is needed'))).toEqual([]);
+    }
+    // Without --iface there is nothing but lo to suggest, with the route lo needs.
+    const v4 = await doctor(host, ['--no-self-test']);
+    expect(theProblem(v4.report, 'route').fix).toBe('pass --iface lo (the iface option; this host only), or add a route: ip route add 224.0.0.0/4 dev lo');
+    const v6 = await doctor(host, ['--ipv6', '--no-self-test']);
+    expect(theProblem(v6.report, 'route').fix).toBe('pass --iface lo (the iface option; this host only), or add a route: ip -6 route add local ff00::/8 dev lo table local');
+    // The route it prints is the fix: then a sender without an interface works.
+    const g = freshGroup();
+    expect((await cli(host, ['send', g, '-p', '5000'])).code).toBe(1);
+    await host.sh(v4.report.checks.find((f) => f.check === 'route')?.fix?.replace(/^.*add a route: /, '') ?? 'false');
+    expect(problems((await doctor(host, ['--no-self-test'])).report, 'route')).toEqual([]);
+    expect(await cli(host, ['send', g, '-p', '5000'])).toMatchObject({ code: 0, stderr: '' });
   });
 
   it('an interface that does not exist', async () => {

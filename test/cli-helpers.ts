@@ -20,9 +20,33 @@ export function spawnCli(host: Host, args: string[], env: NodeJS.ProcessEnv = {}
   return host.spawnNode([CLI, ...args], { env: { ...PLAIN_ENV, ...env } });
 }
 
-/** Runs the command in this process's namespace, for what touches no network (usage, help). */
+/**
+ * How to start a process in a network namespace of its own with nothing but a loopback interface
+ * that is down: `unshare --net` (root), else with a user namespace; null where neither works
+ * (not Linux, or namespaces not allowed).
+ */
+const ISOLATION: string[] | null = (() => {
+  if (process.platform !== 'linux') return null;
+  for (const flags of [['--net'], ['--user', '--map-root-user', '--net']]) {
+    if (spawnSync('unshare', [...flags, 'true'], { stdio: 'ignore' }).status === 0) return ['unshare', ...flags, '--'];
+  }
+  return null;
+})();
+
+/**
+ * Runs the command here, for what touches no network (usage, help, errors found before any socket
+ * is opened). Where it can, it runs in an empty network namespace of its own: a test whose command
+ * line is wrongly valid then fails there instead of opening a socket on this machine's interfaces.
+ */
 export function cliHere(args: string[], env: NodeJS.ProcessEnv = {}): RunResult {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...PLAIN_ENV, ...env }, timeout: 20000 });
+  return nodeHere([CLI, ...args], env);
+}
+
+/** Runs node with `args` here, as cliHere runs the command: in an empty network namespace where it can. */
+export function nodeHere(args: string[], env: NodeJS.ProcessEnv = {}): RunResult {
+  const argv = [process.execPath, ...args];
+  const [cmd, ...rest] = ISOLATION === null ? argv : [...ISOLATION, ...argv];
+  const r = spawnSync(cmd as string, rest, { encoding: 'utf8', env: { ...process.env, ...PLAIN_ENV, ...env }, timeout: 20000 });
   return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -133,7 +133,7 @@ describeLab('multicast-expert between lab hosts', () => {
       const r = await listen.exited;
       expectExit(r, 0);
       const out = jsonLines(r.stdout);
-      expect(out[0]).toEqual({ type: 'listening', groups: [g], port, family: 'ipv4', ifaces: ['eth0'], sources: [] });
+      expect(out[0]).toEqual({ type: 'listening', groups: [g], port, families: ['ipv4'], ifaces: ['eth0'], sources: [] });
       const datagrams = out.filter((o) => o.type === 'datagram');
       expect(datagrams.map((d) => [(d.seq as { seq: number }).seq, (d.seq as { order: string }).order, d.text])).toEqual([
         [1, 'in-order', 'n1'],
@@ -209,7 +209,36 @@ describeLab('multicast-expert between lab hosts', () => {
     it('fails with one line when the interface cannot be used', async () => {
       const r = await cli(h2, ['listen', freshGroup(), '-p', String(freshPort()), '-i', 'nope0']);
       expectExit(r, 1);
-      expect(r.stderr).toBe('error: no interface matches "nope0" (list interfaces with scanInterfaces() or `multicast-expert interfaces`)\n');
+      expect(r.stderr).toBe('error: no interface matches "nope0" (give --iface a name, index or address; `multicast-expert interfaces` lists them)\n');
+    });
+
+    it('IPv4 and IPv6 groups together: one command, each datagram with its group, one summary', async () => {
+      const g4 = freshGroup();
+      const g6 = freshGroup('ipv6');
+      const port = freshPort();
+      const listen = spawnCli(h2, ['listen', g4, g6, '-p', String(port), '--count', '2', '--timeout', '15000']);
+      await listen.waitFor('listening to');
+      expectExit(await cli(h1, ['send', g4, '-p', String(port), '-i', 'eth0', 'four']), 0);
+      expectExit(await cli(h1, ['send', g6, '-p', String(port), '-i', 'eth0', 'six']), 0);
+      const r = await listen.exited;
+      expectExit(r, 0);
+      const lines = r.stdout.trimEnd().split('\n');
+      expect(lines[0]).toBe(`listening to ${g4}, ${g6} port ${port} on eth0`);
+      expect(lines[1]).toMatch(new RegExp(` 10\\.61\\.0\\.1:\\d+\\s+${g4.replace(/\./g, '\\.')}\\s+eth0\\s+"four"$`));
+      expect(lines[2]).toMatch(new RegExp(` \\[(fd61::1|fe80::[0-9a-f:]+)\\]:\\d+\\s+${g6}\\s+eth0\\s+"six"$`));
+      expect(r.stdout).toMatch(new RegExp(`^${g4.replace(/\./g, '\\.')}\\s+1\\s+4\\s+1\\s+-`, 'm'));
+      expect(r.stdout).toMatch(new RegExp(`^${g6}\\s+1\\s+3\\s+1\\s+-`, 'm'));
+
+      // --json names both families; --source needs a sender of each family.
+      const both = spawnCli(h3, ['listen', g4, g6, '-p', String(port), '--json', '--count', '1', '--timeout', '15000']);
+      await both.waitFor('"listening"');
+      expectExit(await cli(h1, ['send', g6, '-p', String(port), '-i', 'eth0', 'six']), 0);
+      const out = jsonLines((await both.exited).stdout);
+      expect(out[0]).toMatchObject({ type: 'listening', groups: [g4, g6], families: ['ipv4', 'ipv6'] });
+      expect(out.find((o) => o.type === 'datagram')).toMatchObject({ group: g6, text: 'six' });
+      const oneSided = await cli(h2, ['listen', g4, g6, '-p', String(port), '--source', '10.61.0.1']);
+      expectExit(oneSided, 2);
+      expect(oneSided.stderr).toMatch(/--source names no ipv6 sender for ff15::/);
     });
   });
 
@@ -227,10 +256,10 @@ describeLab('multicast-expert between lab hosts', () => {
       expect(lines[0]).toBe(`PING ${g}:${port} on eth0, ttl 1, listening on eth0`);
       const replies = lines.filter((l) => l.startsWith('reply from'));
       expect(replies).toHaveLength(6);
-      for (const l of replies) expect(l).toMatch(/^reply from 10\.61\.0\.[23] on eth0: #[123] time=\d+(\.\d+)? ms$/);
+      for (const l of replies) expect(l).toMatch(/^reply from 10\.61\.0\.[23]:\d+ on eth0: #[123] time=\d+(\.\d+)? ms$/);
       expect(lines).toContain(`--- ${g} multicast ping: 3 sent, 3 answered, 0% loss, 2 responders ---`);
       expect(lines.find((l) => l.startsWith('RESPONDER'))).toMatch(/^RESPONDER\s+REPLIES\s+LOSS\s+MIN ms\s+AVG ms\s+P99 ms\s+MAX ms$/);
-      for (const who of ['10.61.0.2', '10.61.0.3']) expect(lines.find((l) => l.startsWith(who))).toMatch(/^10\.61\.0\.[23]\s+3\s+0%(\s+\d+(\.\d+)?){4}$/);
+      for (const who of ['10.61.0.2:', '10.61.0.3:']) expect(lines.find((l) => l.startsWith(who))).toMatch(/^10\.61\.0\.[23]:\d+\s+3\s+0%(\s+\d+(\.\d+)?){4}$/);
       // pong --count 3 stops by itself after its third answer.
       const p3 = await pong3.exited;
       expectExit(p3, 0);
@@ -251,9 +280,12 @@ describeLab('multicast-expert between lab hosts', () => {
       const out = jsonLines(r.stdout);
       expect(out[0]).toEqual({ type: 'ping', group: g, port: Number(port), iface: 'eth0', ttl: 1, count: 4, interval: 20 });
       expect(out.filter((o) => o.type === 'reply').map((o) => o.seq)).toEqual([1, 2, 3, 4]);
-      const summary = out[out.length - 1] as { sent: number; answered: number; lossPercent: number; responders: { address: string; replies: number; rttMs: { min: number; avg: number; p99: number; max: number } }[] };
+      const summary = out[out.length - 1] as { sent: number; answered: number; lossPercent: number; responders: { address: string; port: number; replies: number; rttMs: { min: number; avg: number; p99: number; max: number } }[] };
       expect(summary).toMatchObject({ type: 'summary', sent: 4, answered: 4, lossPercent: 0 });
       expect(summary.responders).toHaveLength(1);
+      const replyPorts = new Set(out.filter((o) => o.type === 'reply').map((o) => o.fromPort));
+      expect([...replyPorts]).toEqual([summary.responders[0]?.port]);
+      expect(summary.responders[0]).toMatchObject({ address: '10.61.0.2', replies: 4 });
       const { min, avg, p99, max } = summary.responders[0]?.rttMs ?? { min: -1, avg: -1, p99: -1, max: -1 };
       expect(min).toBeGreaterThan(0);
       expect(min).toBeLessThanOrEqual(avg);
@@ -264,6 +296,25 @@ describeLab('multicast-expert between lab hosts', () => {
       expectExit(lonely, 1);
       expect(lonely.stdout).toContain('2 sent, 0 answered, 100% loss, 0 responders');
       expect(lonely.stderr.split('\n').filter((l) => l)).toEqual([expect.stringMatching(/^error: no reply to 2 pings \(is `multicast-expert pong .* running on another host\?/)]);
+    });
+
+    it('two pongs on one host are two responders (address and port)', async () => {
+      const g = freshGroup();
+      const port = String(freshPort());
+      const first = spawnCli(h2, ['pong', g, '-p', port, '-q']);
+      const second = spawnCli(h2, ['pong', g, '-p', port, '-q']);
+      await first.waitFor('answering pings');
+      await second.waitFor('answering pings');
+      const r = await cli(h1, ['ping', g, '-p', port, '-c', '3', '--interval', '20', '-i', 'eth0', '--wait', '5000', '--json']);
+      await Promise.all([first.stop(), second.stop()]);
+      expectExit(r, 0);
+      const summary = jsonLines(r.stdout).find((o) => o.type === 'summary') as { answered: number; responders: { address: string; port: number; replies: number }[] };
+      expect(summary.answered).toBe(3);
+      expect(summary.responders.map((x) => [x.address, x.replies])).toEqual([
+        ['10.61.0.2', 3],
+        ['10.61.0.2', 3],
+      ]);
+      expect(new Set(summary.responders.map((x) => x.port)).size).toBe(2);
     });
   });
 
@@ -333,5 +384,113 @@ describeLab('multicast-expert listen and interface changes', () => {
     expect(events.find((e) => e.type === 'iface-lost')).toMatchObject({ iface: 'eth0', why: 'down' });
     expect(events.find((e) => e.type === 'iface-joined')).toMatchObject({ iface: 'eth0', why: 'up' });
     expect(events.find((e) => e.type === 'datagram')).toMatchObject({ group: '239.62.0.1', iface: 'eth0', text: 'after the flap' });
+  });
+});
+
+describeLab('multicast-expert listen --quiet and interface changes', () => {
+  let lab: Lab;
+  afterAll(() => lab?.close());
+
+  it('--quiet leaves out the datagrams, not the interface changes that explain a silence', async () => {
+    lab = await Lab.create();
+    const lan = await lab.lan('quiet');
+    const rxHost = await lab.host('rx');
+    const txHost = await lab.host('tx');
+    await lab.connect(rxHost, lan, { ipv4: '10.64.0.2/24' });
+    await lab.connect(txHost, lan, { ipv4: '10.64.0.1/24' });
+    const listener = spawnCli(rxHost, ['listen', '239.64.0.1', '--port', '6400', '-q', '--timeout', '20000']);
+    await listener.waitFor('listening to', 10000);
+    expectExit(await cli(txHost, ['send', '239.64.0.1', '--port', '6400', '--iface', 'eth0', 'before']), 0);
+    await rxHost.ip('link', 'set', 'eth0', 'down');
+    await listener.waitFor(/ lost eth0 \(down\): its groups wait for it to come back$/, 5000);
+    await rxHost.ip('link', 'set', 'eth0', 'up');
+    await listener.waitFor(/ joined 239\.64\.0\.1 on eth0 \(up\)$/, 5000);
+    const r = await listener.stop();
+    expectExit(r, 0);
+    expect(r.stdout).toMatch(/^\d\d:\d\d:\d\d\.\d{3} interface eth0 \(\d+\): down$/m);
+    expect(r.stdout).toMatch(/^\d\d:\d\d:\d\d\.\d{3} interface eth0 \(\d+\): up$/m);
+    // The datagram that arrived is in the summary, not on a line of its own.
+    expect(r.stdout).not.toContain('"before"');
+    expect(r.stdout).toMatch(/^239\.64\.0\.1\s+1\s+6\s+1\s+-/m);
+  });
+});
+
+describeLab('multicast-expert errors, worded for the command line', () => {
+  let lab: Lab;
+  let host: Host;
+  let lonely: Host;
+  // What the library's hints say to programs; the command's hints never say it.
+  const LIBRARY_WORDS = /iface option|ifaces? explicitly|interface explicitly|scanInterfaces|options\.ifaces|the groups option/;
+
+  beforeAll(async () => {
+    lab = await Lab.create();
+    const lan = await lab.lan('hints');
+    host = await lab.host('hints');
+    lonely = await lab.host('lonely'); // nothing but lo
+    await lab.connect(host, lan, { ipv4: ['10.65.0.1/24', '10.65.9.9/24'], ipv6: 'fd65::1/64' }); // eth0, no default route
+    await lab.connect(host, lan, { ipv4: '10.65.9.9/24' }); // eth1 shares 10.65.9.9 with eth0
+    await host.sysctl('net.ipv6.conf.eth1.disable_ipv6', 1);
+  });
+  afterAll(() => lab?.close());
+
+  /** Runs the command, expects exit 1 and one line `error: <message> (<hint>)`, and returns [message, hint]. */
+  async function failure(on: Host, args: string[]): Promise<[string, string]> {
+    const r = await cli(on, args);
+    expectExit(r, 1);
+    expect(r.stdout).toBe('');
+    const m = /^error: (.*) \((.*)\)\n$/.exec(r.stderr);
+    if (m === null) throw new Error(`not one line with a hint: ${JSON.stringify(r.stderr)}`);
+    expect(r.stderr).not.toMatch(LIBRARY_WORDS);
+    return [m[1] as string, m[2] as string];
+  }
+
+  it('no interface given and no default route: pass --iface', async () => {
+    const [message, hint] = await failure(host, ['send', freshGroup(), '-p', '5000']);
+    expect(message).toBe('no iface was given and this machine has no ipv4 default route');
+    expect(hint).toBe('pass --iface with a name such as eth0, an index or an address; `multicast-expert interfaces` lists them');
+  });
+
+  it('nothing to listen on: --iface lo', async () => {
+    const [, hint] = await failure(lonely, ['listen', freshGroup(), '-p', '5000']);
+    expect(hint).toBe('pass --iface, or --iface lo for this host only; `multicast-expert interfaces` lists them');
+  });
+
+  it('an interface that does not exist, and an address label', async () => {
+    expect((await failure(host, ['send', freshGroup(), '-p', '5000', '-i', 'nope0']))[1]).toBe('give --iface a name, index or address; `multicast-expert interfaces` lists them');
+    expect(await failure(host, ['listen', freshGroup(), '-p', '5000', '-i', 'eth0:1'])).toEqual([
+      'no interface matches "eth0:1"',
+      'eth0:1 is an address label of eth0, not an interface: give --iface eth0, or the labelled address',
+    ]);
+  });
+
+  it('an address two interfaces share, and an interface without an address of the family', async () => {
+    expect((await failure(host, ['send', freshGroup(), '-p', '5000', '-i', '10.65.9.9']))[1]).toBe('give --iface by name or index instead; `multicast-expert interfaces` lists them');
+    expect((await failure(host, ['send', freshGroup('ipv6'), '-p', '5000', '-i', 'eth1']))[1]).toBe(
+      'choose an --iface that has one, or configure one; `multicast-expert interfaces` shows the addresses',
+    );
+  });
+
+  it('no route with the interface given: the route to add, never "pass the interface"; the destination in brackets', async () => {
+    const g = freshGroup('ipv6');
+    const port = freshPort();
+    const [message, hint] = await failure(host, ['send', g, '-p', String(port), '-i', 'lo']);
+    expect(message).toMatch(new RegExp(`^sending to \\[${g}\\]:${port}: .*ENETUNREACH`));
+    expect(hint).toBe('add a multicast route: ip -6 route add local ff00::/8 dev lo table local');
+    // It is the fix: with the route, the same command works.
+    await host.sh('ip -6 route add local ff00::/8 dev lo table local');
+    expectExit(await cli(host, ['send', g, '-p', String(port), '-i', 'lo']), 0);
+  });
+
+  it('a port another program holds without address reuse: choose another --port', async () => {
+    const port = freshPort();
+    const holder = host.spawnNode(['-e', `require('node:dgram').createSocket('udp4').bind(${port}, () => console.log('bound'))`]);
+    await holder.waitFor('bound');
+    try {
+      const [message, hint] = await failure(host, ['listen', freshGroup(), '-p', String(port), '-i', 'eth0']);
+      expect(message).toMatch(/EADDRINUSE/);
+      expect(hint).toBe('another program holds the port without address reuse: stop it, or choose another --port');
+    } finally {
+      await holder.stop();
+    }
   });
 });

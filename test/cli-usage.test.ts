@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 
 import { COMMANDS, main } from '../lib/cli/main';
 import { GroupStats, SequenceTracker } from '../lib/cli/group-stats';
@@ -15,6 +15,7 @@ import { SEQ_HEADER_LENGTH, decodeSeq, encodeSeq } from '../lib/cli/seq-header';
 import { inPrefix, lookupRoute, pairedCounter, parseIgmp, parseIpv4Routes, parseIpv6Routes } from '../lib/cli/doctor/proc';
 import { readIptablesRules, readNftRules } from '../lib/cli/doctor/firewall';
 import { rttSummary } from '../lib/cli/commands/ping';
+import { type StdinFraming, stdinDatagrams } from '../lib/cli/stdin-datagrams';
 import { CLI, cliHere, expectExit } from './cli-helpers';
 
 /** A writable stream that keeps what is written. */
@@ -61,7 +62,7 @@ describe('multicast-expert: usage', () => {
     for (const args of [[name, '-h'], ['help', name]]) {
       const out = captureStream();
       const err = captureStream();
-      expect(await main(args, { out, err, env: {}, style: styleFor({}, {}) })).toBe(0);
+      expect(await main(args, { in: Readable.from([]), out, err, env: {}, style: styleFor({}, {}) })).toBe(0);
       expect(out.text).toBe(r.stdout);
       expect(err.text).toBe('');
     }
@@ -75,7 +76,16 @@ describe('multicast-expert: usage', () => {
     [['listen', '239.1.2.3', '--port'], /^multicast-expert listen: option '-p, --port <value>' argument missing/],
     [['listen', '239.1.2.3', '--port', '70000'], /--port must be an integer from 1 to 65535, got "70000"/],
     [['listen', '239.1.2.3', '-p', '5000', '--bogus'], /^multicast-expert listen: unknown option '--bogus'/],
-    [['listen', '239.1.2.3', 'ff15::1', '-p', '5000'], /ff15::1 is ipv6, not ipv4/],
+    [['listen', '239.1.2.3', '-p', '5000', '--source', 'fd00::1'], /--source fd00::1 is ipv6, and no ipv6 group is given/],
+    [['listen', '239.1.2.3', '-p', '5000', '--source', 'nope'], /--source "nope" is not an IP address \(a source is the unicast address of a sender\)/],
+    [['listen', '239.1.2.3', '-p', '5000', '--raw', '--json'], /--raw writes payloads and --json objects: choose one/],
+    [['listen', '239.1.2.3', '-p', '5000', '--raw', '-q'], /--raw writes the payloads that --quiet leaves out/],
+    [['send', 'ff15::1%eth0', '-p', '5000'], /carries a zone \(give the address without %zone, and the interface with --iface\)/],
+    [['send', '239.1.2.3', '-p', '5000', '--stdin', 'hello'], /give the message as an argument or on stdin \(--stdin\), not both/],
+    [['send', '239.1.2.3', '-p', '5000', '--size', '100'], /--size cuts stdin: it needs --stdin/],
+    [['send', '239.1.2.3', '-p', '5000', '--stdin', '--size', '70000'], /--size must be an integer from 1 to 65507/],
+    [['send', 'ff15::1', '-p', '5000', '--stdin', '--size', '65510', '--seq'], /--size must be an integer from 1 to 65503/],
+    [['send', '239.1.2.3', '-p', '5000', '--stdin', '--size', '100', '--hex'], /--size sends bytes as they are/],
     [['listen', '10.1.2.3', '-p', '5000'], /group 10\.1\.2\.3 is not a multicast address \(IPv4 groups are/],
     [['listen', '239.1.2.3', '-p', '5000', '--count', '0'], /--count must be an integer from 1/],
     [['send', '239.1.2.3', '-p', '5000', 'a', 'b'], /unexpected argument "b" \(quote a message that has spaces\)/],
@@ -102,12 +112,12 @@ describe('multicast-expert: usage', () => {
     expect(lines[0]).toMatch(/; see 'multicast-expert( \w+)? --help'$/);
   });
 
-  it('a failure (not bad usage) exits 1 with one line: error: message (hint)', () => {
+  it('a failure (not bad usage) exits 1 with one line: error: message (hint), the hint in the command line\'s words', () => {
     // Reading interfaces only: an unknown interface fails before any socket is opened.
     const r = cliHere(['send', '239.1.2.3', '-p', '5000', '-i', 'no-such-iface0']);
     expectExit(r, 1);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe('error: no interface matches "no-such-iface0" (list interfaces with scanInterfaces() or `multicast-expert interfaces`)\n');
+    expect(r.stderr).toBe('error: no interface matches "no-such-iface0" (give --iface a name, index or address; `multicast-expert interfaces` lists them)\n');
   });
 });
 
@@ -173,6 +183,48 @@ describe('the sequence header and loss counting', () => {
     expect(rttSummary([])).toBeNull();
     const rtts = Array.from({ length: 200 }, (_, i) => i + 1);
     expect(rttSummary(rtts)).toEqual({ min: 1, avg: 100.5, p99: 198, max: 200 });
+  });
+});
+
+describe('send --stdin: cutting the input into datagrams', () => {
+  async function cut(chunks: (string | Buffer)[], framing: StdinFraming, max = 65507): Promise<string[]> {
+    const out: string[] = [];
+    for await (const d of stdinDatagrams(Readable.from(chunks.map((c) => Buffer.from(c))), framing, max)) out.push(d.toString('latin1'));
+    return out;
+  }
+
+  it('lines: one datagram per line with its newline, across chunk boundaries; a last line without one as it is', async () => {
+    expect(await cut(['on', 'e\ntw', 'o\n\nla', 'st'], { kind: 'lines' })).toEqual(['one\n', 'two\n', '\n', 'last']);
+    expect(await cut(['a\r\n'], { kind: 'lines' })).toEqual(['a\r\n']); // bytes as they are
+    expect(await cut([], { kind: 'lines' })).toEqual([]);
+  });
+
+  it('size: datagrams of N bytes whatever they hold, the rest last', async () => {
+    expect(await cut(['abcd', 'ef\ng', 'hij'], { kind: 'size', size: 3 })).toEqual(['abc', 'def', '\ngh', 'ij']);
+    expect(await cut(['abcdef'], { kind: 'size', size: 3 })).toEqual(['abc', 'def']);
+  });
+
+  it('hex lines: a datagram per line of hex digits, blanks ignored, empty lines skipped, anything else an error', async () => {
+    const hex = async (chunks: string[]): Promise<string[]> => (await cut(chunks, { kind: 'hex-lines' })).map((d) => Buffer.from(d, 'latin1').toString('hex'));
+    expect(await hex(['00 f', 'f\n\n  \nC0FFEE'])).toEqual(['00ff', 'c0ffee']);
+    await expect(hex(['0g\n'])).rejects.toThrow('line 1 of stdin is not an even number of hex digits: "0g"');
+  });
+
+  it('a line longer than a datagram fails as soon as it is that long, not at the end of the input', async () => {
+    let pulled = 0;
+    // 1 MB without a newline, pulled 1000 bytes at a time.
+    async function* endless(): AsyncGenerator<Buffer> {
+      for (let i = 0; i < 1000; i++) {
+        pulled += 1;
+        yield Buffer.alloc(1000, 0x61);
+      }
+    }
+    const read = async (): Promise<void> => {
+      for await (const _ of stdinDatagrams(endless(), { kind: 'lines' }, 65507)) throw new Error('no datagram expected');
+    };
+    await expect(read()).rejects.toThrow('line 1 of stdin is longer than 65507 bytes, more than one datagram carries');
+    expect(pulled).toBe(66);
+    expect(await cut(['ok\n', 'x'.repeat(10) + '\n'], { kind: 'lines' }, 5).catch((e: Error) => e.message)).toBe('line 2 of stdin is longer than 5 bytes, more than one datagram carries');
   });
 });
 

@@ -9,6 +9,7 @@ import * as net from 'node:net';
 import { parseArgs } from 'node:util';
 
 import { type Family, MulticastExpertError, validateMcastIp } from '../index';
+import { cliHint, messageWithoutHint } from './hints';
 
 /** The program's name, as users type it. */
 export const PROGRAM = 'multicast-expert';
@@ -167,19 +168,33 @@ export function parseCommand(spec: CommandSpec, argv: string[], out: NodeJS.Writ
   return args;
 }
 
+/** Checks that `group` is a multicast address (of `family`, when given); a usage error, worded for the command line, if not. */
+function checkGroup(args: Args, group: string, family?: Family): Family {
+  try {
+    validateMcastIp(group, family);
+  } catch (err) {
+    if (err instanceof MulticastExpertError) throw args.usage(messageWithoutHint(err), cliHint(err, { ifaces: args.strings('iface') }));
+    throw err;
+  }
+  return net.isIPv6(group) ? 'ipv6' : 'ipv4';
+}
+
 /** Checks that every group is a multicast address of one family, and returns that family. */
 export function checkGroupArgs(args: Args, groups: string[], family?: Family): Family {
   let first: Family | undefined = family;
-  for (const g of groups) {
-    try {
-      validateMcastIp(g, first);
-    } catch (err) {
-      if (err instanceof MulticastExpertError) throw args.usage(err.message);
-      throw err;
-    }
-    first ??= g.includes(':') ? 'ipv6' : 'ipv4';
-  }
+  // Each group's family is checked against the first one's (or the one asked for).
+  for (const g of groups) first = checkGroup(args, g, first);
   return first ?? 'ipv4';
+}
+
+/** Checks that every group is a multicast address, and splits them by family (in the order given). */
+export function groupsByFamily(args: Args, groups: string[]): Map<Family, string[]> {
+  const out = new Map<Family, string[]>();
+  for (const g of groups) {
+    const family = checkGroup(args, g);
+    out.set(family, [...(out.get(family) ?? []), g]);
+  }
+  return out;
 }
 
 /** A group as the library reports it (IPv6 in its canonical, compressed form). */

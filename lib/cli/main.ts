@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { PROGRAM, UsageError, parseCommand } from './args';
+import { type Args, PROGRAM, UsageError, parseCommand } from './args';
 import type { Command } from './command';
 import { benchCommand } from './commands/bench';
 import { chatCommand } from './commands/chat';
@@ -17,6 +17,7 @@ import { interfacesCommand } from './commands/interfaces';
 import { listenCommand } from './commands/listen';
 import { pingCommand, pongCommand } from './commands/ping';
 import { sendCommand } from './commands/send';
+import { CliError, explain } from './hints';
 import { type Io, processIo } from './output';
 
 export const COMMANDS: readonly Command[] = [interfacesCommand, listenCommand, sendCommand, chatCommand, pingCommand, pongCommand, doctorCommand, benchCommand];
@@ -51,6 +52,19 @@ function closest(name: string): string | undefined {
   return COMMANDS.map((c) => c.spec.name).find((n) => n.startsWith(name.slice(0, 2)) || name.startsWith(n));
 }
 
+/** The interfaces the command line named, for hints that depend on whether one was given. */
+function givenIfaces(args: Args | null): string[] {
+  if (args === null) return [];
+  return [...args.strings('iface'), ...args.strings('tx-iface')];
+}
+
+/** `error: <message> (<hint>)`, on one line. */
+function failureLine(err: unknown, args: Args | null): string {
+  const e = err instanceof CliError ? err : explain(err, { ifaces: givenIfaces(args) });
+  const hint = e instanceof CliError && e.hint !== undefined ? ` (${e.hint})` : '';
+  return `error: ${`${e.message}${hint}`.replace(/\s*\n\s*/g, ' ')}\n`;
+}
+
 function usageLine(err: UsageError): string {
   const where = err.command === '' ? PROGRAM : `${PROGRAM} ${err.command}`;
   const hint = err.hint === undefined ? '' : ` (${err.hint})`;
@@ -60,6 +74,7 @@ function usageLine(err: UsageError): string {
 /** Runs the command line `argv` (without node and the script); resolves to the exit code. */
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   const [name, ...rest] = argv;
+  let args: Args | null = null;
   try {
     if (name === undefined) throw new UsageError('', 'no command given');
     if (name === '--help' || name === '-h') {
@@ -81,7 +96,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       const guess = closest(wanted);
       throw new UsageError('', `unknown command ${JSON.stringify(wanted)}`, guess === undefined ? undefined : `did you mean '${guess}'?`);
     }
-    const args = parseCommand(command.spec, helpOf !== undefined ? ['--help'] : rest, io.out);
+    args = parseCommand(command.spec, helpOf !== undefined ? ['--help'] : rest, io.out);
     if (args === null) return 0;
     return await command.run(args, io);
   } catch (err) {
@@ -89,8 +104,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       io.err.write(usageLine(err));
       return 2;
     }
-    const message = err instanceof Error ? err.message : String(err);
-    io.err.write(`error: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
+    io.err.write(failureLine(err, args));
     if (io.env.MULTICAST_EXPERT_DEBUG && err instanceof Error && err.stack) io.err.write(`${err.stack}\n`);
     return 1;
   }

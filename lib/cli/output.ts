@@ -142,8 +142,10 @@ export function jsonLine(value: unknown): string {
   return `${JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}\n`;
 }
 
-/** Where a command writes: its two streams and their styles. Commands never touch process.stdout directly. */
+/** Where a command reads and writes: its three streams and their styles. Commands never touch process.stdin or stdout directly. */
 export interface Io {
+  /** What `send --stdin` reads. */
+  in: NodeJS.ReadableStream;
   out: NodeJS.WritableStream & { isTTY?: boolean };
   err: NodeJS.WritableStream & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
@@ -152,5 +154,24 @@ export interface Io {
 }
 
 export function processIo(): Io {
-  return { out: process.stdout, err: process.stderr, env: process.env, style: styleFor(process.stdout) };
+  return { in: process.stdin, out: process.stdout, err: process.stderr, env: process.env, style: styleFor(process.stdout) };
+}
+
+/**
+ * Writes `data` to `out`, and when the stream's buffer is full, waits until it drains (or until
+ * `stopped` resolves): a reader that is slower than the datagrams makes the command stop reading,
+ * so datagrams wait in the kernel (and are dropped there, counted) instead of in this process.
+ */
+export function writeAndDrain(out: NodeJS.WritableStream, data: string | Uint8Array, stopped: Promise<unknown>): Promise<void> | undefined {
+  if (out.write(data)) return undefined;
+  return new Promise((resolve) => {
+    const done = (): void => {
+      out.off('drain', done);
+      out.off('close', done);
+      resolve();
+    };
+    out.once('drain', done);
+    out.once('close', done);
+    void stopped.then(done);
+  });
 }

@@ -11,6 +11,7 @@
 import { type Family, type McastMessage, McastRxSocket, McastTxSocket } from '../../index';
 import { COMMON } from '../args';
 import type { Command } from '../command';
+import { explain } from '../hints';
 import { jsonLine } from '../output';
 import { Stopper, sleepUnlessStopped } from '../stop';
 
@@ -95,8 +96,12 @@ export const chatCommand: Command = {
       for (let round = 1; (count === undefined || round <= count) && !stopper.stopped; round++) {
         if (round > 1) await sleepUnlessStopped(interval, stopper);
         if (stopper.stopped) break;
-        await tx.send(`machine ${n} to everyone #${round}`, sendTo[0], CHAT_PORT);
-        await tx.send(`machine ${n} to group ${n} #${round}`, sendTo[1], CHAT_PORT);
+        try {
+          await tx.send(`machine ${n} to everyone #${round}`, sendTo[0], CHAT_PORT);
+          await tx.send(`machine ${n} to group ${n} #${round}`, sendTo[1], CHAT_PORT);
+        } catch (err) {
+          throw explain(err, { ifaces: txIface === undefined ? [] : [txIface], family, destinations: sendTo.map((g) => [g, CHAT_PORT]) });
+        }
       }
       // Give the others' last datagrams a moment before leaving.
       if (!stopper.stopped) await sleepUnlessStopped(Math.max(500, interval * 1.5), stopper);

@@ -25,8 +25,10 @@ import {
   checkRpFilter,
   checkSelfTest,
   defaultListening,
+  planSelfTest,
+  selfTestNotice,
 } from '../doctor/checks';
-import { Report, printReport } from '../doctor/report';
+import { Report, printFindings, printNote, printVerdict } from '../doctor/report';
 import { jsonLine } from '../output';
 
 /** The group checked when none is given. */
@@ -39,7 +41,7 @@ export const doctorCommand: Command = {
     summary: 'check this host for what stops multicast, and say how to fix it',
     description: [
       'Checks, in order: the interface (exists, up, MULTICAST flag, address); a route for the group when no interface is given; reverse-path filtering (rp_filter) and accept_local; the IGMP/MLD version and querier; igmp_max_memberships against the groups asked for; rmem_max and receive-buffer overflows; the loopback route when the loopback interface is chosen; VPN tunnels, containers and WSL; macOS notes; firewall rules (when they can be read); and a self-test that joins the group, sends to it with TTL 0 and gets its own datagram back on each interface.',
-      'Each finding is ok, warning or problem, with the fix. Exits 1 when there is a problem. Give the groups, port, interfaces and expected senders (--source) of your application for the most precise answers. The self-test sends (with TTL 0, so it stays on this host) to the group and port: local receivers of that group and port see one datagram.',
+      'Each finding is ok, warning or problem, with the fix. Exits 1 when there is a problem. Give the groups, port, interfaces and expected senders (--source) of your application for the most precise answers. The self-test joins the group on the interfaces, which sends a membership report (IGMP or MLD) onto their networks, and sends one datagram with TTL 0, which stays on this host: local receivers of that group and port see it. It says so on the line before it runs (on stderr with --json); --no-self-test skips it.',
     ],
     options: {
       group: { type: 'string', short: 'g', multiple: true, value: 'G', description: `a group your application uses (default ${DOCTOR_GROUPS.ipv4}, or ${DOCTOR_GROUPS.ipv6} with --ipv6)` },
@@ -47,7 +49,7 @@ export const doctorCommand: Command = {
       iface: { type: 'string', short: 'i', multiple: true, value: 'X', description: 'the interface it uses (default: what multicast-expert chooses)' },
       source: { type: 'string', short: 's', multiple: true, value: 'S', description: 'the address of a sender you expect to hear' },
       ipv6: { type: 'boolean', short: '6', description: 'check IPv6 (default: the family of the groups, else IPv4)' },
-      'no-self-test': { type: 'boolean', description: 'skip the self-test (sends nothing)' },
+      'no-self-test': { type: 'boolean', description: 'skip the self-test: join nothing, send nothing' },
       json: { type: 'boolean', description: 'print the findings as one JSON object' },
     },
     positionals: { min: 0, max: 0 },
@@ -88,6 +90,14 @@ export const doctorCommand: Command = {
       env: io.env,
     };
 
+    const json = args.flag('json');
+    const s = io.style;
+    const platform = `${process.platform} ${os.release()} ${process.arch}`;
+    if (!json) {
+      const what = [family, groups.join(', '), port === undefined ? null : `port ${port}`, found.length > 0 ? `on ${found.map((i) => i.name).join(', ')}` : null, sources.length > 0 ? `from ${sources.join(', ')}` : null].filter((x) => x !== null);
+      io.out.write(`${s.bold('multicast-expert doctor')}: ${what.join(' · ')} ${s.dim(`(${platform}, node ${process.version})`)}\n\n`);
+    }
+
     const report = new Report();
     checkInterfaces(ctx, report, notFound);
     checkRoutes(ctx, report);
@@ -100,12 +110,21 @@ export const doctorCommand: Command = {
     checkEnvironment(ctx, report);
     checkPlatform(ctx, report);
     checkFirewall(ctx, report);
+    // The findings so far, then what the self-test is about to do, before it does it.
+    if (!json) printFindings(report.findings, io);
+    const before = report.findings.length;
     if (args.flag('no-self-test')) report.skipped('self-test', 'skipped (--no-self-test)');
-    else await checkSelfTest(ctx, report);
+    else {
+      const plan = planSelfTest(ctx);
+      if (plan !== null) {
+        if (json) io.err.write(`self-test: ${selfTestNotice(plan, family)}\n`);
+        else printNote('self-test', selfTestNotice(plan, family), io);
+      }
+      await checkSelfTest(ctx, report, plan);
+    }
 
     const problems = report.count('problem');
-    const platform = `${process.platform} ${os.release()} ${process.arch}`;
-    if (args.flag('json')) {
+    if (json) {
       io.out.write(
         jsonLine({
           platform,
@@ -121,10 +140,8 @@ export const doctorCommand: Command = {
         }),
       );
     } else {
-      const s = io.style;
-      const what = [family, groups.join(', '), port === undefined ? null : `port ${port}`, found.length > 0 ? `on ${found.map((i) => i.name).join(', ')}` : null, sources.length > 0 ? `from ${sources.join(', ')}` : null].filter((x) => x !== null);
-      io.out.write(`${s.bold('multicast-expert doctor')}: ${what.join(' · ')} ${s.dim(`(${platform}, node ${process.version})`)}\n\n`);
-      printReport(report, io);
+      printFindings(report.findings.slice(before), io);
+      printVerdict(report, io);
     }
     return problems > 0 ? 1 : 0;
   },

@@ -2,7 +2,8 @@
  * `multicast-expert ping` and `pong`: round-trip time and loss over multicast between hosts, like
  * the classic multicast ping tools. ping sends numbered pings to a group; every pong on that group
  * answers each on the interface it arrived on, echoing its header; ping prints each reply and, per
- * responder, loss and min/avg/p99/max round-trip time.
+ * responder (an address and port: two pongs on one host are two responders), loss and
+ * min/avg/p99/max round-trip time.
  * @internal
  * @module
  */
@@ -11,6 +12,7 @@ import * as os from 'node:os';
 import { type Family, type McastMessage, McastRxSocket, McastTxSocket } from '../../index';
 import { type Args, COMMON, canonicalGroup, checkGroupArgs } from '../args';
 import type { Command } from '../command';
+import { explain } from '../hints';
 import { formatMs, hostPort, jsonLine, percent, table } from '../output';
 import { decodeSeq, encodeSeq, newStreamId, nowUs } from '../seq-header';
 import { Stopper, sleepUnlessStopped } from '../stop';
@@ -31,6 +33,7 @@ export function rttSummary(rtts: number[]): { min: number; avg: number; p99: num
 
 interface Responder {
   address: string;
+  port: number;
   rtts: Map<number, number>;
   duplicates: number;
 }
@@ -100,16 +103,18 @@ export const pingCommand: Command = {
       const at = sentAt.get(d.header.seq);
       if (at === undefined) return;
       const rtt = arrived - at;
-      let r = responders.get(msg.source.address);
+      // A responder is an address and a port: two pongs on one host answer from two ports.
+      const who = hostPort(msg.source.address, msg.source.port);
+      let r = responders.get(who);
       if (r === undefined) {
-        r = { address: msg.source.address, rtts: new Map(), duplicates: 0 };
-        responders.set(msg.source.address, r);
+        r = { address: msg.source.address, port: msg.source.port, rtts: new Map(), duplicates: 0 };
+        responders.set(who, r);
       }
       const duplicate = r.rtts.has(d.header.seq);
       if (duplicate) r.duplicates += 1;
       else r.rtts.set(d.header.seq, rtt);
-      if (json) io.out.write(jsonLine({ type: 'reply', from: msg.source.address, iface: msg.ifaceName, seq: d.header.seq, rttMs: Math.round(rtt * 1000) / 1000, duplicate }));
-      else io.out.write(`reply from ${s.bold(msg.source.address)} on ${msg.ifaceName}: #${d.header.seq} time=${formatMs(rtt)} ms${duplicate ? s.yellow(' (duplicate)') : ''}\n`);
+      if (json) io.out.write(jsonLine({ type: 'reply', from: msg.source.address, fromPort: msg.source.port, iface: msg.ifaceName, seq: d.header.seq, rttMs: Math.round(rtt * 1000) / 1000, duplicate }));
+      else io.out.write(`reply from ${s.bold(who)} on ${msg.ifaceName}: #${d.header.seq} time=${formatMs(rtt)} ms${duplicate ? s.yellow(' (duplicate)') : ''}\n`);
     });
 
     if (json) io.out.write(jsonLine({ type: 'ping', group, port, iface: tx.iface.name, ttl, count: count ?? null, interval }));
@@ -121,7 +126,11 @@ export const pingCommand: Command = {
         if (n > 1) await sleepUnlessStopped(interval, stopper);
         if (stopper.stopped) break;
         sentAt.set(n, performance.now());
-        await tx.send(encodeSeq({ kind: 'ping', stream, seq: n, sentAtUs: nowUs() }, body), group, port);
+        try {
+          await tx.send(encodeSeq({ kind: 'ping', stream, seq: n, sentAtUs: nowUs() }, body), group, port);
+        } catch (err) {
+          throw explain(err, { ifaces: iface === undefined ? [] : [iface], family, destinations: [[group, port]] });
+        }
         sent = n;
       }
       // Late replies: wait up to --wait, less when every responder seen so far has answered everything.
@@ -138,6 +147,7 @@ export const pingCommand: Command = {
     for (const r of responders.values()) for (const seq of r.rtts.keys()) answered.add(seq);
     const list = [...responders.values()].map((r) => ({
       address: r.address,
+      port: r.port,
       replies: r.rtts.size,
       duplicates: r.duplicates,
       lossPercent: sent === 0 ? 0 : Math.round(((sent - r.rtts.size) / sent) * 10000) / 100,
@@ -151,7 +161,7 @@ export const pingCommand: Command = {
         const rows = [['RESPONDER', 'REPLIES', 'LOSS', 'MIN ms', 'AVG ms', 'P99 ms', 'MAX ms'].map((h) => s.bold(h))];
         for (const r of list) {
           const t = r.rttMs;
-          rows.push([r.address, String(r.replies), percent(sent - r.replies, sent), ...(t === null ? ['-', '-', '-', '-'] : [t.min, t.avg, t.p99, t.max].map(formatMs))]);
+          rows.push([hostPort(r.address, r.port), String(r.replies), percent(sent - r.replies, sent), ...(t === null ? ['-', '-', '-', '-'] : [t.min, t.avg, t.p99, t.max].map(formatMs))]);
         }
         for (const line of table(rows, ['left', 'right', 'right', 'right', 'right', 'right', 'right'])) io.out.write(`${line}\n`);
       }
@@ -210,9 +220,9 @@ export const pongCommand: Command = {
       stopper.stop('error');
       throw err;
     }
-    const fail = (err: Error): void => {
+    const fail = (err: unknown): void => {
       if (stopper.stopped) return; // a send cut short by closing at the end is no failure
-      errors.push(err);
+      errors.push(explain(err, { ifaces, family, destinations: [[group, port]] }));
       stopper.stop('error');
     };
     rx.on('error', fail);
@@ -227,7 +237,7 @@ export const pongCommand: Command = {
           txByIface.set(msg.ifaceIndex, tx);
         }
       } catch (err) {
-        fail(err as Error);
+        fail(err);
         return;
       }
       answers += 1;

@@ -6,7 +6,9 @@
  * @internal
  * @module
  */
-import { type Family, type IfaceInfo, MulticastExpertError, getDefaultGatewayIface } from '../../index';
+import { type Family, type IfaceInfo, getDefaultGatewayIface } from '../../index';
+import { CliError, explain, multicastRouteCommand } from '../hints';
+import { hostPort } from '../output';
 import { containerBridges, containerKind, isTunnel, isWsl } from './environment';
 import { readFirewall } from './firewall';
 import {
@@ -60,9 +62,13 @@ function addressesText(i: IfaceInfo, family: Family): string {
   return (family === 'ipv4' ? i.ipv4 : i.ipv6).map((a) => `${a.address}/${a.prefixLength}`).join(' ');
 }
 
-/** The interface to name in a suggested command. */
-function suggestIface(ctx: DoctorContext): string {
-  return (ctx.given[0] ?? ctx.listening[0] ?? defaultListening(ctx.all, ctx.family)[0])?.name ?? 'IFACE';
+/**
+ * The interface to name in a suggested command: the given one, else one a receiver would use, else
+ * (a host with nothing but the loopback interface) the loopback interface; 'IFACE' when there is none.
+ */
+function suggestIface(ctx: DoctorContext): { name: string; loopback: boolean } {
+  const i = ctx.given[0] ?? ctx.listening[0] ?? defaultListening(ctx.all, ctx.family)[0] ?? ctx.all.find((a) => a.up && a.loopback && hasAddress(a, ctx.family));
+  return i === undefined ? { name: 'IFACE', loopback: false } : { name: i.name, loopback: i.loopback };
 }
 
 // ---- 1. Interfaces -------------------------------------------------------------------------------
@@ -141,10 +147,14 @@ export function checkRoutes(ctx: DoctorContext, report: Report): void {
     entry.groups.push(group);
     byRoute.set(key, entry);
   }
+  // The loopback interface has rules of its own (IPv6 needs a route on it even when it is chosen):
+  // the loopback check speaks for it, so that the two never contradict each other.
+  const givenLan = ctx.given.filter((i) => !i.loopback);
   for (const { route: r, groups } of byRoute.values()) {
     const group = groups.join(', ');
     if (ctx.given.length > 0) {
-      report.ok('route', `${group}: the interface is given (${names(ctx.given)}), so no route is needed${r === null ? ' (there is none)' : ` (the routing table would use ${r.dev})`}`);
+      if (givenLan.length > 0)
+        report.ok('route', `${group}: the interface is given (${names(givenLan)}), so no route is needed${r === null ? ' (there is none)' : ` (the routing table would use ${r.dev})`}`);
       continue;
     }
     const iface = suggestIface(ctx);
@@ -152,13 +162,13 @@ export function checkRoutes(ctx: DoctorContext, report: Report): void {
       report.problem(
         'route',
         `no route for ${group} and no interface given: a program that does not choose an interface cannot send to it (ENETUNREACH) nor join it (ENODEV); multicast-expert senders use the default route's interface and there is none (ERR_NO_DEFAULT_IFACE)`,
-        `pass --iface ${iface} (the iface option), or add a route: ${ctx.family === 'ipv4' ? `ip route add 224.0.0.0/4 dev ${iface}` : `ip -6 route add multicast ff00::/8 dev ${iface} table local`}`,
+        `pass --iface ${iface.name} (the iface option${iface.loopback ? '; this host only' : ''}), or add a route: ${multicastRouteCommand(ctx.family, iface.name, iface.loopback)}`,
       );
       continue;
     }
     const via = ctx.all.find((i) => i.name === r.dev);
     if (via !== undefined && isTunnel(via)) {
-      report.warning('route', `${group} is routed into ${r.dev}, a VPN tunnel (${routeText(r)}): programs that do not choose an interface send there and join there`, `pass --iface with the LAN interface (${iface})`);
+      report.warning('route', `${group} is routed into ${r.dev}, a VPN tunnel (${routeText(r)}): programs that do not choose an interface send there and join there`, `pass --iface with the LAN interface (${iface.name})`);
     } else if (gateway === null) {
       report.warning('route', `${group} goes out of ${r.dev} (${routeText(r)}), but there is no default route: multicast-expert senders without an interface fail (ERR_NO_DEFAULT_IFACE)`, `pass --iface ${r.dev} (the iface option)`);
     } else if (gateway.name !== r.dev) {
@@ -400,7 +410,9 @@ export function checkLoopback(ctx: DoctorContext, report: Report): void {
       else
         report.warning(
           'loopback',
-          `no route sends ${group} to ${lo.name} (${r === null ? 'there is none' : `it goes to ${r.dev}`}): multicast-expert chooses ${lo.name} itself, but programs that follow the routing table send elsewhere`,
+          r === null
+            ? `there is no route for ${group}: multicast-expert chooses ${lo.name} itself and needs none, but programs that follow the routing table cannot send to it (ENETUNREACH)`
+            : `the routing table sends ${group} out of ${r.dev} (${routeText(r)}), not ${lo.name}: multicast-expert chooses ${lo.name} itself, but programs that follow the routing table send out of ${r.dev}`,
           `ip route add ${group}/32 dev ${lo.name}`,
         );
     }
@@ -473,25 +485,50 @@ function selfTestPort(): number {
   return 40000 + Math.floor(Math.random() * 20000);
 }
 
-export async function checkSelfTest(ctx: DoctorContext, report: Report): Promise<void> {
+/** What the self-test will do: where it joins and sends. */
+export interface SelfTestPlan {
+  targets: IfaceInfo[];
+  group: string;
+  port: number;
+}
+
+/** The interfaces, group and port of the self-test; null when no interface is up to test on. */
+export function planSelfTest(ctx: DoctorContext): SelfTestPlan | null {
   const targets = (ctx.given.length > 0 ? ctx.given : ctx.listening).filter((i) => i.up).slice(0, 4);
-  if (targets.length === 0) {
+  if (targets.length === 0) return null;
+  return { targets, group: ctx.groups[0] as string, port: ctx.port ?? selfTestPort() };
+}
+
+/**
+ * The line printed before the self-test, so that nobody is surprised: joining a group on a LAN
+ * interface sends a membership report onto that LAN. The datagram itself (TTL 0) stays on the host.
+ */
+export function selfTestNotice(plan: SelfTestPlan, family: Family): string {
+  const lan = plan.targets.filter((i) => !i.loopback);
+  const report = family === 'ipv4' ? 'an IGMP membership report' : 'an MLD report';
+  const leaves = lan.length > 0 ? ` (${report} goes out on ${names(lan)})` : '';
+  return `joining ${plan.group} on ${names(plan.targets)}${leaves} and sending one datagram to ${hostPort(plan.group, plan.port)} with TTL 0, which stays on this host; --no-self-test skips it`;
+}
+
+export async function checkSelfTest(ctx: DoctorContext, report: Report, plan: SelfTestPlan | null): Promise<void> {
+  if (plan === null) {
     report.skipped('self-test', 'no interface that is up to test on');
     return;
   }
-  const group = ctx.groups[0] as string;
-  const port = ctx.port ?? selfTestPort();
-  for (const iface of targets) {
+  const { group, port } = plan;
+  for (const iface of plan.targets) {
     const r = await selfTest(iface, ctx.family, group, port, 2000);
     if (r.ok) {
       report.ok('self-test', `${iface.name}: joined ${group}, sent to it with TTL 0 and received the datagram back in ${r.rttMs.toFixed(1)} ms`);
       continue;
     }
-    const hint = r.error instanceof MulticastExpertError ? r.error.hint : undefined;
+    // The self-test names its interface, so the hint never says to pass one.
+    const e = r.error === undefined ? null : explain(r.error, { ifaces: [iface.name], family: ctx.family, destinations: [[group, port]] });
+    const hint = e instanceof CliError ? e.hint : undefined;
     const others = report.findings.some((f) => f.status === 'problem' && f.check !== 'self-test');
     report.problem(
       'self-test',
-      `${iface.name}: joined ${group} and sent to it with TTL 0, but ${r.error === undefined ? r.reason : `it failed: ${r.reason}`}`,
+      `${iface.name}: joined ${group} and sent to it with TTL 0, but ${e === null ? r.reason : `it failed: ${e.message}`}`,
       others ? 'fix the problems above first' : (hint ?? `check the firewall (udp port ${port}, ${ctx.family === 'ipv4' ? 'IGMP' : 'MLD'}) and the interface`),
     );
   }

@@ -63,18 +63,33 @@ function wrap(text: string, width: number, indent: number): string {
   return lines.join(`\n${' '.repeat(indent)}`);
 }
 
-export function printReport(report: Report, io: Io): void {
+/** The check column: the longest check name (accept_local) and two spaces, so that findings can be printed as they come. */
+const kCheckWidth = 14;
+const kStatusWidth = 9;
+
+/** Prints findings aligned: wrapped to a terminal's width; into a pipe or file, one line per finding and one per fix (grep-able). */
+export function printFindings(findings: readonly Finding[], io: Io): void {
   const s = io.style;
   const paint: Record<Status, (t: string) => string> = { ok: s.green, warning: s.yellow, problem: s.red, skipped: s.dim };
-  const checkWidth = Math.max(...report.findings.map((f) => f.check.length), 5) + 2;
-  // Wrapped to a terminal's width; into a pipe or file, one line per finding and one per fix (grep-able).
   const columns = (io.out as { columns?: number }).columns;
   const width = io.out.isTTY === true ? Math.max(60, columns ?? 100) : Infinity;
-  const indent = 9 + checkWidth;
-  for (const f of report.findings) {
-    io.out.write(`${paint[f.status](f.status.padEnd(9))}${f.check.padEnd(checkWidth)}${wrap(f.message, width, indent)}\n`);
+  const indent = kStatusWidth + kCheckWidth;
+  for (const f of findings) {
+    io.out.write(`${paint[f.status](f.status.padEnd(kStatusWidth))}${f.check.padEnd(kCheckWidth)}${wrap(f.message, width, indent)}\n`);
     if (f.fix !== undefined) io.out.write(`${' '.repeat(indent)}${s.bold('fix:')} ${wrap(f.fix, width, indent + 5)}\n`);
   }
+}
+
+/** A line that is no finding (what a check is about to do), in the findings' layout with no status. */
+export function printNote(check: string, text: string, io: Io): void {
+  const columns = (io.out as { columns?: number }).columns;
+  const width = io.out.isTTY === true ? Math.max(60, columns ?? 100) : Infinity;
+  io.out.write(`${' '.repeat(kStatusWidth)}${check.padEnd(kCheckWidth)}${io.style.dim(wrap(text, width, kStatusWidth + kCheckWidth))}\n`);
+}
+
+/** The last line: how many problems and warnings. */
+export function printVerdict(report: Report, io: Io): void {
+  const s = io.style;
   const problems = report.count('problem');
   const warnings = report.count('warning');
   const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;

@@ -325,7 +325,7 @@ describeLab('property: the socket classes take anything', () => {
       nonErrors: number;
       attacks: { sendBatchGetters: number; metaDetached: number; metaDetachedReported: number };
     };
-    console.log(`native layer: ${out.calls} direct calls, ${out.threw} threw; attacks: ${JSON.stringify(out.attacks)}`);
+    console.log(`native layer: ${out.calls} direct calls, ${out.threw} threw; attacks: ${JSON.stringify(out.attacks)}${r.stderr.trim() === '' ? '' : `\n${r.stderr.trim()}`}`);
     expect(out.nonErrors).toBe(0);
     expect(out.calls).toBeGreaterThanOrEqual(runs);
     // The attacks on memory the native side points into ran (npm run test:asan is what sees a

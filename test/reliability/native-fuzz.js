@@ -82,6 +82,9 @@ const kGroup = '239.71.0.9';
 const kMaxDetached = 16;
 /** Receivers whose metadata buffer is gone: they get datagrams at the end (see below). */
 const detached = [];
+/** Why a receiver for the attack could not be set up (by error code), printed to stderr. */
+const setupFailures = {};
+let metaAttempts = 0;
 
 /** Detaches `buffer` by transferring it to a clone that nobody keeps. */
 function detach(buffer) {
@@ -121,17 +124,21 @@ function sendBatchWithGetter(variant) {
 /** A receiver joined on the lab interface whose metadata buffer is then transferred away and collected. */
 function receiverWithDetachedMeta() {
   if (detached.length >= kMaxDetached) return;
-  attacks.metaDetached++;
-  const port = 47200 + detached.length;
+  // Below the ephemeral range (32768-60999): a TxSocket the fuzzer opened on port 0 may hold any
+  // port in it, and a receiver could not bind there. A port tried once is not tried again.
+  const port = 27200 + metaAttempts++;
   const entry = { port, errors: 0 };
   const m = meta();
-  const r = attempt(
-    () => new addon.RxSocket({ ...rxOptions, port, externalLoopback: true }, m, () => {}, () => entry.errors++),
-  );
-  if (!r) return;
-  open.push(r);
-  attempt(() => r.join(0, kGroup, ifindex, null, []));
-  if (r.socketCount() === 0) return;
+  let r;
+  try {
+    r = new addon.RxSocket({ ...rxOptions, port, externalLoopback: true }, m, () => {}, () => entry.errors++);
+    open.push(r);
+    r.join(0, kGroup, ifindex, null, []);
+  } catch (err) {
+    setupFailures[err.code ?? err.message] = (setupFailures[err.code ?? err.message] ?? 0) + 1;
+    return;
+  }
+  attacks.metaDetached++;
   detach(m);
   gc();
   entry.rx = r;
@@ -216,6 +223,7 @@ fc.assert(
   attacks.metaDetachedReported = detached.filter((d) => d.errors > 0).length;
   // Half of what is open is closed; the rest is left to the environment's teardown at exit.
   open.forEach((s, i) => i % 2 === 0 && attempt(() => s.close()));
+  if (Object.keys(setupFailures).length > 0) console.error(`receivers for the metadata attack that could not be set up: ${JSON.stringify(setupFailures)}`);
   console.log(JSON.stringify({ calls, threw, nonErrors, attacks }));
   process.exit(0);
 })();

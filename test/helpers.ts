@@ -9,7 +9,8 @@ const labReason = Lab.unavailableReason();
 /**
  * CI sets these so that what a developer's machine may skip, it may not: MCE_REQUIRE_LAB=1 turns
  * "the lab is unavailable" into a failure, MCE_REQUIRE_TOOLS=1 a missing peer tool (socat, tcpdump,
- * smcroute, nft, python3). Without them, both are visible skips.
+ * smcroute, nft, python3, and the real protocol peers: avahi-daemon, python3-zeroconf,
+ * gssdp-discover, ffmpeg, ptp4l, iperf). Without them, both are visible skips.
  */
 const requireLab = process.env.MCE_REQUIRE_LAB === '1';
 const requireTools = process.env.MCE_REQUIRE_TOOLS === '1';
@@ -43,8 +44,14 @@ if (labReason !== null) {
 
 const SBIN = ['/usr/sbin', '/sbin'];
 
-/** Whether `tool` is installed: on the PATH, or in an sbin directory (where smcrouted and nft live). */
+/**
+ * Whether `tool` is installed: on the PATH, or in an sbin directory (where smcrouted and nft live);
+ * `python3:<module>` asks whether Debian's python3 (/usr/bin/python3) imports that module (a
+ * Debian package such as python3-zeroconf installs it there, for that python3 only).
+ */
 export function hasTool(tool: string): boolean {
+  const module = /^python3:(\w+)$/.exec(tool);
+  if (module !== null) return spawnSync('/usr/bin/python3', ['-c', `import ${module[1]}`], { stdio: 'ignore' }).status === 0;
   const path = [process.env.PATH ?? '', ...SBIN].join(':');
   return spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore', env: { ...process.env, PATH: path } }).status === 0;
 }

@@ -173,10 +173,10 @@ function stamp(buf, id) {
 
 async function send(args) {
   const tx = new McastTxSocket({ groups: [args.group], ttl: args.ttl, ...(args.iface ? { iface: args.iface } : {}) });
-  const { address, port } = tx.address();
+  const { port } = tx.address();
   const interval = (args.length * 8) / args.rate; // seconds between datagrams
   const count = args.count ?? Math.max(1, Math.round(args.seconds / interval));
-  console.log(`sending ${count} datagrams of ${args.length} bytes to ${args.group} port ${args.port} on ${tx.iface.name} from ${address}:${port}, ${args.rate / 1e6} Mbit/s`);
+  console.log(`sending ${count} datagrams of ${args.length} bytes to ${args.group} port ${args.port} on ${tx.iface.name} from port ${port}, ${args.rate / 1e6} Mbit/s`);
   let stopped = false;
   process.once('SIGINT', () => (stopped = true));
   const buf = datagram(args.length, 0);

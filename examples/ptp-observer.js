@@ -4,7 +4,7 @@
 // delay group), event port 319 and general port 320, with its type, sequence, domain, sender's
 // clock, the group and the interface it arrived on, and the kernel's receive timestamp. For each
 // two-step Sync it also prints how long after the master's precise origin time (from the
-// Follow_Up) the Sync reached this host: on one machine with one clock, that is the path delay.
+// Follow_Up) the Sync reached this host: between hosts whose clocks agree, the path delay.
 //
 //   node examples/ptp-observer.js [--iface eth0]... [--count N] [--seconds N]
 //
@@ -105,7 +105,15 @@ async function main(args) {
   if (args.seconds !== undefined) setTimeout(stop, args.seconds * 1000).unref();
   console.log(`watching PTP on ${GROUPS.join(', ')} ports ${EVENT_PORT} and ${GENERAL_PORT} on ${receivers[0].ifaces.map((i) => i.name).join(', ')}`);
 
-  const syncs = new Map(); // "<clock>/<seq>" -> kernel receive time of a two-step Sync
+  // A two-step Sync and its Follow_Up come to two sockets, in either order: whichever comes second
+  // finds the other here ("<clock>/<seq>" -> the Sync's kernel receive time, or the precise origin).
+  const syncs = new Map();
+  const followUps = new Map();
+  const remember = (map, key, value) => {
+    map.set(key, value);
+    if (map.size > 64) map.delete(map.keys().next().value); // the recent ones only
+  };
+  const delay = (received, origin) => `; the Sync arrived ${received - origin} ns after its precise origin`;
   let seen = 0;
   const onMessage = (msg) => {
     const m = parse(msg.data);
@@ -114,10 +122,12 @@ async function main(args) {
     let extra = '';
     const key = `${m.from}/${m.seq}`;
     if (m.type === 'Sync' && m.twoStep) {
-      syncs.set(key, msg.timestamp);
-      if (syncs.size > 64) syncs.delete(syncs.keys().next().value); // keep the recent ones only
-    } else if (m.type === 'Follow_Up' && syncs.has(key)) {
-      extra = `; its Sync arrived ${syncs.get(key) - m.preciseOrigin} ns after it`;
+      if (followUps.has(key)) extra = delay(msg.timestamp, followUps.get(key));
+      else remember(syncs, key, msg.timestamp);
+      followUps.delete(key);
+    } else if (m.type === 'Follow_Up') {
+      if (syncs.has(key)) extra = delay(syncs.get(key), m.preciseOrigin);
+      else remember(followUps, key, m.preciseOrigin);
       syncs.delete(key);
     }
     console.log(`${iso(msg.timestamp)} ${msg.group}:${msg.port} on ${msg.ifaceName} from ${msg.source.address}: ${m.type} seq ${m.seq} domain ${m.domain} clock ${m.from}${m.detail}${extra}`);

@@ -131,7 +131,7 @@ async function main(args) {
   });
   const out = fs.createWriteStream(args.out);
   const checker = new ContinuityChecker((pid, expected, got, lost) => {
-    console.log(`continuity error on PID ${hex(pid)}: expected ${expected}, got ${got} (${lost} packets lost, or out of order)`);
+    console.log(`continuity error on PID ${hex(pid)}: expected ${expected}, got ${got} (${lost} packet${lost === 1 ? '' : 's'} lost, or out of order)`);
   });
   let kernelDrops = 0;
   const stop = () => {
@@ -148,6 +148,7 @@ async function main(args) {
   let bytes = 0;
   let notTs = 0;
   let started;
+  let lastAt;
   let idleTimer;
   for await (const msg of rx) {
     if (started === undefined) {
@@ -159,6 +160,7 @@ async function main(args) {
       idleTimer = setTimeout(stop, args.idleMs);
     }
     datagrams += 1;
+    lastAt = Date.now();
     const ts = tsPayload(msg.data);
     if (ts === null) {
       notTs += 1;
@@ -171,7 +173,7 @@ async function main(args) {
   clearTimeout(idleTimer);
   await new Promise((resolve, reject) => out.end((err) => (err ? reject(err) : resolve())));
 
-  const seconds = started === undefined ? 0 : (Date.now() - started) / 1000;
+  const seconds = started === undefined ? 0 : (lastAt - started) / 1000; // first to last datagram
   let packets = 0;
   let errors = 0;
   for (const s of checker.pids.values()) {

@@ -35,6 +35,9 @@ const UNICAST_RESPONSE = 0x8000; // qclass top bit in a question: the QU bit (§
 const HOST_TTL = 120; // seconds, for host address records (§10)
 const LEGACY_TTL = 10; // at most, in answers to legacy unicast queries (§6.7)
 
+/** address:port, with IPv6 addresses in brackets. */
+const endpoint = ({ address, port, family }) => (family === 'ipv6' ? `[${address}]:${port}` : `${address}:${port}`);
+
 function options(argv) {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -159,7 +162,7 @@ function answerOn(rx, args) {
     const to = unicast ? 'source' : 'group';
     // Out of the interface the query came in on, from port 5353, IP TTL 255 (the receiver's ttl).
     rx.reply(msg, response, { to }).then(
-      () => console.log(`answered ${msg.source.address}:${msg.source.port} on ${msg.ifaceName} by ${unicast ? 'unicast' : 'multicast'}${legacy ? ' (legacy)' : ''}`),
+      () => console.log(`answered ${endpoint(msg.source)} on ${msg.ifaceName} by ${unicast ? 'unicast' : 'multicast'}${legacy ? ' (legacy)' : ''}`),
       (err) => console.error(`could not answer on ${msg.ifaceName}: ${err.message}`),
     );
   });

@@ -34,6 +34,9 @@ const GROUPS = { ipv4: '239.255.255.250', ipv6: 'ff02::c' };
 const DEVICE_TYPE = 'urn:schemas-upnp-org:device:Basic:1';
 const MAX_MX = 5; // seconds: UPnP 1.1 caps a search's MX at 5
 
+/** address:port, with IPv6 addresses in brackets. */
+const endpoint = ({ address, port, family }) => (family === 'ipv6' ? `[${address}]:${port}` : `${address}:${port}`);
+
 function options(argv) {
   const { values } = parseArgs({
     args: argv,
@@ -184,7 +187,7 @@ async function main(args) {
           // By unicast to the searcher, from port 1900, out of the interface the search came in on.
           rx.reply(msg, response, { to: 'source' }).catch((err) => console.error(`could not answer on ${msg.ifaceName}: ${err.message}`));
         }
-        console.log(`answered ${search.st} from ${msg.source.address}:${msg.source.port} on ${msg.ifaceName}: ${location}`);
+        console.log(`answered ${search.st} from ${endpoint(msg.source)} on ${msg.ifaceName}: ${location}`);
       }, Math.random() * mx * 1000);
       timers.add(timer);
     });

@@ -12,7 +12,7 @@ import { type Host, Lab, type Lan } from '../lab/lab';
 import { describeLab, freshGroup, freshPort, itWithTools } from './helpers';
 
 const RECORDER = path.resolve(__dirname, '..', 'examples', 'iptv-record.js');
-const SECONDS = 6;
+const SECONDS = 4;
 const FPS = 25;
 const withPeers = itWithTools({ ffmpeg: 'ffmpeg', ffprobe: 'ffmpeg', nft: 'nftables' });
 
@@ -98,10 +98,10 @@ describeLab('proof: IPTV, ffmpeg to examples/iptv-record.js, read back by ffprob
     const port = freshPort();
     const file = path.join(dir, `loss${lossPercent}.ts`);
     const counters = await pathCounters(group, port, lossPercent);
-    const recorder = viewer.spawnNode([RECORDER, '--group', group, '--port', String(port), '--iface', 'eth0', '--out', file, '--idle', '2000']);
+    const recorder = viewer.spawnNode([RECORDER, '--group', group, '--port', String(port), '--iface', 'eth0', '--out', file, '--idle', '1000']);
     await recorder.waitFor('recording ', 15000);
     // A constant mux rate (null packets fill it up) makes some 380 datagrams a second: at 1% loss
-    // the chance that none of ~2300 is dropped is 1e-10.
+    // the chance that none of ~1500 is dropped is 3e-7.
     const ffmpeg = await headend.run(
       'ffmpeg',
       [
@@ -114,7 +114,7 @@ describeLab('proof: IPTV, ffmpeg to examples/iptv-record.js, read back by ffprob
     );
     expect(ffmpeg.stderr).toBe('');
     expect(ffmpeg.code).toBe(0);
-    const done = await recorder.exited; // --idle: it stops 2 s after the stream ends
+    const done = await recorder.exited; // --idle: it stops 1 s after the stream ends
     expect(done.stderr).toBe('');
     expect(done.code).toBe(0);
     return { report: parseReport(done.stdout), file, ...(await counters()) };

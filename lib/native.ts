@@ -17,10 +17,16 @@ export interface NativeRxOptions {
 }
 
 export interface NativeRxSocket {
-  join(groupId: number, group: string, ifindex: number, ifaceAddress: string | null, sources: string[]): void;
-  leave(groupId: number, ifindex: number): boolean;
-  block(groupId: number, ifindex: number, source: string): void;
-  unblock(groupId: number, ifindex: number, source: string): void;
+  /**
+   * Brings the membership of `groupId` on interface `ifindex` to exactly this, in the OS and in the
+   * per-datagram filter: joined for any source (`sources` null) except `blocked`, or for `sources`
+   * only. Joins when it is new (`ifaceAddress` then chooses the OS socket on Windows), else joins
+   * and leaves sources, blocks and unblocks; all or nothing. Refuses (a plain Error) what the OS
+   * cannot express: blocked sources on a source-specific membership, a change of mode. No policy.
+   */
+  setMembership(groupId: number, group: string, ifindex: number, ifaceAddress: string | null, sources: string[] | null, blocked: string[]): void;
+  /** Leaves the membership of `groupId` on `ifindex`; false when there is none. */
+  dropMembership(groupId: number, ifindex: number): boolean;
   pause(): void;
   resume(): void;
   setKeepAlive(keepAlive: boolean): void;

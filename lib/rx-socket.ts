@@ -145,7 +145,7 @@ interface Waiter {
 interface Membership {
   /** Include list of a source-specific membership; null: any source. */
   sources: Set<string> | null;
-  blocked: Set<string>;
+  blocked: ReadonlySet<string>;
 }
 
 function abortError(signal: AbortSignal): Error {
@@ -523,17 +523,21 @@ export class McastRxSocket extends EventEmitter {
         if (sources.length === 0) continue;
         if (existing.sources === null)
           fail(ErrorCodes.SOURCE_NOT_ALLOWED, `${group.address} is joined for any source on ${iface.name}`, 'leave the group first to rejoin it source-specific');
-        const added = sources.filter((s) => !existing.sources?.has(s));
+        const included = existing.sources;
+        const added = sources.filter((s) => !included.has(s));
         if (added.length === 0) continue;
         if (!left)
-          this.#native(() => this.#core.handle.join(this.#groupId(group.address), group.address, iface.index, null, added), `joining ${group.address} from ${added.join(', ')} on ${iface.name}`);
+          this.#native(
+            () => this.#core.handle.setMembership(this.#groupId(group.address), group.address, iface.index, null, [...included, ...added], []),
+            `joining ${group.address} from ${added.join(', ')} on ${iface.name}`,
+          );
         for (const s of added) existing.sources.add(s);
         continue;
       }
       const address = preferredAddress(iface, this.family);
       if (!left)
         this.#native(
-          () => this.#core.handle.join(this.#groupId(group.address), group.address, iface.index, address?.address ?? null, sources),
+          () => this.#core.handle.setMembership(this.#groupId(group.address), group.address, iface.index, address?.address ?? null, sources.length > 0 ? sources : null, []),
           `joining ${group.address} on ${iface.name}`,
         );
       if (perIface === undefined) {
@@ -591,13 +595,13 @@ export class McastRxSocket extends EventEmitter {
     const id = this.#groupId(g.address);
     for (const index of indexes) {
       if (!perIface.has(index)) continue;
-      if (!this.#isLeft(index)) this.#native(() => this.#core.handle.leave(id, index), `leaving ${g.address}`);
+      if (!this.#isLeft(index)) this.#native(() => this.#core.handle.dropMembership(id, index), `leaving ${g.address}`);
       perIface.delete(index);
     }
     if (perIface.size === 0) this.#memberships.delete(g.address);
   }
 
-  #anySourceMemberships(group: unknown, source: unknown, what: string): { id: number; indexes: number[]; source: string; members: Membership[] } {
+  #anySourceMemberships(group: unknown, source: unknown, what: string): { id: number; group: string; source: string; members: [number, Membership][] } {
     this.#checkOpen();
     const g = parseGroup(group, this.family);
     const s = parseSource(source, this.family).address;
@@ -606,21 +610,28 @@ export class McastRxSocket extends EventEmitter {
     const members = [...perIface.values()];
     if (members.some((m) => m.sources !== null))
       fail(ErrorCodes.SOURCE_NOT_ALLOWED, `cannot ${what} on ${g.address}: it is joined source-specific`, 'blocking applies to any-source groups; a source-specific group already admits only its sources');
-    return { id: this.#groupId(g.address), indexes: [...perIface.keys()], source: s, members };
+    return { id: this.#groupId(g.address), group: g.address, source: s, members: [...perIface] };
   }
 
   /** Stops receiving `source`'s datagrams to the any-source `group` (on every interface it is joined on). */
   blockSource(group: string, source: string): void {
     const m = this.#anySourceMemberships(group, source, 'block a source');
-    for (const index of m.indexes) if (!this.#isLeft(index)) this.#native(() => this.#core.handle.block(m.id, index, m.source), `blocking ${m.source}`);
-    for (const member of m.members) member.blocked.add(m.source);
+    for (const [index, member] of m.members) {
+      const blocked = new Set(member.blocked).add(m.source);
+      if (!this.#isLeft(index)) this.#native(() => this.#core.handle.setMembership(m.id, m.group, index, null, null, [...blocked]), `blocking ${m.source}`);
+      member.blocked = blocked;
+    }
   }
 
   /** Undoes blockSource(). */
   unblockSource(group: string, source: string): void {
     const m = this.#anySourceMemberships(group, source, 'unblock a source');
-    for (const index of m.indexes) if (!this.#isLeft(index)) this.#native(() => this.#core.handle.unblock(m.id, index, m.source), `unblocking ${m.source}`);
-    for (const member of m.members) member.blocked.delete(m.source);
+    for (const [index, member] of m.members) {
+      const blocked = new Set(member.blocked);
+      blocked.delete(m.source);
+      if (!this.#isLeft(index)) this.#native(() => this.#core.handle.setMembership(m.id, m.group, index, null, null, [...blocked]), `unblocking ${m.source}`);
+      member.blocked = blocked;
+    }
   }
 
   // ---- Interfaces that change ----------------------------------------------------------------------
@@ -695,7 +706,7 @@ export class McastRxSocket extends EventEmitter {
       for (const [group, perIface] of this.#memberships) {
         if (!perIface.has(iface.index)) continue;
         try {
-          this.#core.handle.leave(this.#groupId(group), iface.index);
+          this.#core.handle.dropMembership(this.#groupId(group), iface.index);
         } catch {
           // Whatever the OS says, the membership is of no use any more; the socket holds it until it closes.
         }
@@ -729,19 +740,14 @@ export class McastRxSocket extends EventEmitter {
     try {
       for (const [group, m] of plan) {
         step = `joining ${group} on ${iface.name}`;
-        const id = this.#groupId(group);
-        this.#core.handle.join(id, group, iface.index, address, m.sources === null ? [] : [...m.sources]);
+        this.#core.handle.setMembership(this.#groupId(group), group, iface.index, address, m.sources === null ? null : [...m.sources], [...m.blocked]);
         done.push(group);
-        for (const source of m.blocked) {
-          step = `blocking ${source} on ${group} on ${iface.name}`;
-          this.#core.handle.block(id, iface.index, source);
-        }
       }
       return true;
     } catch (err) {
       for (const group of done) {
         try {
-          this.#core.handle.leave(this.#groupId(group), iface.index);
+          this.#core.handle.dropMembership(this.#groupId(group), iface.index);
         } catch {
           // Closing the socket drops it at the latest.
         }

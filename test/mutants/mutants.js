@@ -82,7 +82,7 @@ module.exports = [
   {
     name: 'receive-queue-unbounded',
     what: 'the receive queue has no bound: a receiver nobody reads grows without limit',
-    edits: [{ file: 'lib/rx-socket.ts', find: /queue\.length >= kQueueLimit\b/, replace: 'queue.length < 0' }],
+    edits: [{ file: 'lib/rx/receive-queue.ts', find: /#messages\.length >= kQueueLimit\b/, replace: '#messages.length < 0' }],
     suites: ['test/close-under-load.test.ts'],
   },
   {

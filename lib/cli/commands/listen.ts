@@ -5,7 +5,7 @@
  * @internal
  * @module
  */
-import { type IfaceInfo, type McastMessage, McastRxSocket, watchInterfaces } from '../../index';
+import { type McastMessage, McastRxSocket, watchInterfaces } from '../../index';
 import { COMMON, checkGroupArgs } from '../args';
 import type { Command } from '../command';
 import { type GroupSummary, GroupStats } from '../group-stats';
@@ -108,22 +108,22 @@ export const listenCommand: Command = {
       if (json) io.out.write(jsonLine({ type: 'iface', change: type, iface: iface.name, ifaceIndex: iface.index, time: new Date().toISOString() }));
       else if (!quiet) io.out.write(s.dim(`${timeOfDay(new Date())} interface ${iface.name} (${iface.index}): ${type}\n`));
     });
-    const onMembership = (event: 'iface-lost' | 'iface-joined') => (iface: IfaceInfo, why: string) => {
-      if (stopper.stopped) return;
-      if (json) io.out.write(jsonLine({ type: event, iface: iface.name, ifaceIndex: iface.index, why, time: new Date().toISOString() }));
-      else if (!quiet) {
-        const text = event === 'iface-lost' ? s.yellow(`lost ${iface.name} (${why}): its groups wait for it to come back`) : s.green(`joined ${rx.groups.join(', ')} on ${iface.name} (${why})`);
-        io.out.write(`${s.dim(timeOfDay(new Date()))} ${text}\n`);
-      }
-    };
-    rx.on('iface-lost', onMembership('iface-lost'));
-    rx.on('iface-joined', onMembership('iface-joined'));
+    for (const event of ['iface-lost', 'iface-joined'] as const) {
+      rx.on(event, (iface, why) => {
+        if (stopper.stopped) return;
+        if (json) io.out.write(jsonLine({ type: event, iface: iface.name, ifaceIndex: iface.index, why, time: new Date().toISOString() }));
+        else if (!quiet) {
+          const text = event === 'iface-lost' ? s.yellow(`lost ${iface.name} (${why}): its groups wait for it to come back`) : s.green(`joined ${rx.groups.join(', ')} on ${iface.name} (${why})`);
+          io.out.write(`${s.dim(timeOfDay(new Date()))} ${text}\n`);
+        }
+      });
+    }
 
-    rx.on('error', (err: Error) => {
+    rx.on('error', (err) => {
       failure = err;
       stopper.stop('error');
     });
-    rx.on('message', (msg: McastMessage) => {
+    rx.on('message', (msg) => {
       if (stopper.stopped) return;
       received += 1;
       const decoded = decodeSeq(msg.data);

@@ -24,7 +24,8 @@ std::vector<SockAddr> Missing(const std::vector<SockAddr>& list, const std::vect
 using SourceOp = SysError (*)(socket_t s, const SockAddr& group, const SockAddr& source, uint32_t ifindex);
 
 // Applies `op` to each of `sources` in turn; on a failure undoes those done (with `undo`) and
-// returns the error.
+// returns the error. An undo that fails in turn is passed over: the filter keeps the state it had,
+// so a source the kernel still admits is dropped here, per datagram (and counted as filtered).
 SysError ForEachSource(socket_t s, const RxFilter& f, const std::vector<SockAddr>& sources, SourceOp op,
                        SourceOp undo) {
   for (size_t i = 0; i < sources.size(); i++) {
@@ -157,6 +158,8 @@ RxFilterError RxFilterTable::Create(const RxFilterSpec& spec) {
     error = JoinGroup(s, spec.group, spec.ifindex);
     if (!error) {
       error = ChangeBlocked(s, filter, spec.blocked);
+      // Left again if its blocks failed (an endpoint of our own is closed below instead); should
+      // that fail too, no filter admits the group here, so its datagrams are dropped per datagram.
       if (error && !created) (void)LeaveGroup(s, spec.group, spec.ifindex);
     }
   } else {

@@ -11,6 +11,7 @@
         "native/os/interfaces_common.cc",
         "native/os/mcast_membership.cc",
         "native/os/socket_common.cc",
+        "native/rx_filter_table.cc",
         "native/rx_socket.cc",
         "native/tx_socket.cc"
       ],

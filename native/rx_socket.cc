@@ -20,12 +20,7 @@ constexpr size_t kSlabBytes = 64u << 10;
 // unused behind it, and it pins only itself.
 constexpr size_t kOwnBufferBytes = kSlabBytes / 2;
 
-bool Contains(const std::vector<SockAddr>& list, const SockAddr& a) {
-  for (const SockAddr& x : list)
-    if (x.sameAddress(a)) return true;
-  return false;
-}
-
+// An address list argument: null or undefined is none.
 std::vector<SockAddr> ArgAddressList(const Napi::CallbackInfo& info, size_t i, const char* what) {
   std::vector<SockAddr> out;
   if (i >= info.Length() || info[i].IsUndefined() || info[i].IsNull()) return out;
@@ -46,10 +41,8 @@ std::vector<SockAddr> ArgAddressList(const Napi::CallbackInfo& info, size_t i, c
 void RxSocket::Init(Napi::Env env, Napi::Object exports) {
   Napi::Function ctor = DefineClass(env, "RxSocket",
                                     {
-                                        InstanceMethod("join", &RxSocket::Join),
-                                        InstanceMethod("leave", &RxSocket::Leave),
-                                        InstanceMethod("block", &RxSocket::Block),
-                                        InstanceMethod("unblock", &RxSocket::Unblock),
+                                        InstanceMethod("setMembership", &RxSocket::SetMembership),
+                                        InstanceMethod("dropMembership", &RxSocket::DropMembership),
                                         InstanceMethod("pause", &RxSocket::Pause),
                                         InstanceMethod("resume", &RxSocket::Resume),
                                         InstanceMethod("setKeepAlive", &RxSocket::SetKeepAlive),
@@ -116,7 +109,7 @@ RxSocket::RxSocket(const Napi::CallbackInfo& info)
 RxSocket::~RxSocket() { CloseHandles(); }
 
 void RxSocket::CloseHandles() {
-  while (!endpoints_.empty()) CloseEndpoint(endpoints_.back().get());
+  filters_.CloseAll();
   if (check_ != nullptr) {
     if (checkActive_) uv_check_stop(check_);
     checkActive_ = false;
@@ -131,174 +124,68 @@ void RxSocket::CloseHandles() {
 
 // ---- Memberships ---------------------------------------------------------------------------------
 
-RxSocket::Endpoint* RxSocket::FindEndpoint(const std::string& key) {
-  for (auto& e : endpoints_)
-    if (e->key == key) return e.get();
-  return nullptr;
+// setMembership(groupId, group, ifindex, ifaceAddress | null, sources: string[] | null, blocked: string[]):
+// the filter of (groupId, ifindex) becomes exactly this, in the OS too (null sources: any source).
+Napi::Value RxSocket::SetMembership(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  // Every argument is read before the table is touched.
+  RxFilterSpec spec;
+  spec.groupId = ArgUint32(info, 0, "groupId");
+  spec.group = ArgAddress(info, 1, "group");
+  spec.ifindex = ArgUint32(info, 2, "ifindex");
+  SockAddr ifaceAddress;
+  if (info.Length() > 3 && info[3].IsString()) {
+    ifaceAddress = ArgAddress(info, 3, "ifaceAddress", port_, spec.ifindex);
+    spec.ifaceAddress = &ifaceAddress;
+  }
+  spec.anySource = info.Length() <= 4 || info[4].IsNull() || info[4].IsUndefined();
+  spec.sources = ArgAddressList(info, 4, "sources");
+  spec.blocked = ArgAddressList(info, 5, "blocked");
+  if (spec.group.family() != settings_.family) throw Napi::TypeError::New(env, "group family mismatch");
+  for (const auto* list : {&spec.sources, &spec.blocked})
+    for (const SockAddr& s : *list)
+      if (s.family() != settings_.family) throw Napi::TypeError::New(env, "source family mismatch");
+  if (closed_) throw Napi::Error::New(env, "socket is closed");
+  RxFilterError error = filters_.Set(spec);
+  if (error.refused != nullptr) throw Napi::Error::New(env, error.refused);
+  ThrowIfFailed(env, error.os);
+  return env.Undefined();
 }
 
-RxSocket::Membership* RxSocket::FindMembership(uint32_t groupId, uint32_t ifindex, Endpoint** endpoint) {
-  for (auto& e : endpoints_)
-    for (Membership& m : e->memberships)
-      if (m.groupId == groupId && m.ifindex == ifindex) {
-        if (endpoint) *endpoint = e.get();
-        return &m;
-      }
-  return nullptr;
+// dropMembership(groupId, ifindex): true if there was such a membership.
+Napi::Value RxSocket::DropMembership(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t groupId = ArgUint32(info, 0, "groupId");
+  uint32_t ifindex = ArgUint32(info, 1, "ifindex");
+  if (closed_) return Napi::Boolean::New(env, false);
+  SysError error;
+  bool found = filters_.Drop(groupId, ifindex, error);
+  ThrowIfFailed(env, error);
+  return Napi::Boolean::New(env, found);
 }
 
-RxSocket::Endpoint* RxSocket::OpenEndpoint(Napi::Env env, const RxBindPlan& plan) {
-  auto endpoint = std::make_unique<Endpoint>();
-  endpoint->owner = this;
-  endpoint->key = plan.key;
-  ThrowIfFailed(env, OpenUdpSocket(settings_.family, endpoint->socket));
-  ThrowIfFailed(env, PrepareRxSocket(endpoint->socket.get(), settings_));
-  ThrowIfFailed(env, BindSocket(endpoint->socket.get(), plan.bindAddress));
+SysError RxSocket::Attach(Endpoint& endpoint) {
   auto* poll = new uv_poll_t;
-  int rc = uv_poll_init_socket(data_->loop(), poll, endpoint->socket.get());
+  int rc = uv_poll_init_socket(data_->loop(), poll, endpoint.socket.get());
   if (rc != 0) {
     delete poll;
-    throw MakeOsError(env, SysError{rc, "uv_poll_init_socket"});
+    return SysError{rc, "uv_poll_init_socket"};
   }
   data_->HandleOpened();
-  poll->data = endpoint.get();
-  endpoint->poll = poll;
-  ApplyKeepAlive(*endpoint);
-  endpoints_.push_back(std::move(endpoint));
-  Endpoint* opened = endpoints_.back().get();
-  // A socket that is never read would be joined and deaf: that is an error, not a quiet success.
-  SysError error = StartPolling(*opened);
-  if (error) {
-    CloseEndpoint(opened);
-    throw MakeOsError(env, error);
-  }
-  return opened;
+  poll->data = &endpoint;
+  endpoint.poll = poll;
+  ApplyKeepAlive(endpoint);
+  return StartPolling(endpoint);
 }
 
-void RxSocket::CloseEndpoint(Endpoint* endpoint) {
+void RxSocket::Detach(Endpoint& endpoint) {
   uint64_t drops = 0;
-  if (ReadKernelDrops(endpoint->socket.get(), drops))
+  if (ReadKernelDrops(endpoint.socket.get(), drops))
     dropsOfClosedEndpoints_ += drops;
   else
-    dropsOfClosedEndpoints_ += endpoint->lastDropCount;
-  StopPolling(*endpoint);
-  ClosePollThenSocket(data_, endpoint->poll, std::move(endpoint->socket));
-  endpoints_.erase(std::remove_if(endpoints_.begin(), endpoints_.end(),
-                                  [endpoint](const std::unique_ptr<Endpoint>& e) { return e.get() == endpoint; }),
-                   endpoints_.end());
-}
-
-// join(groupId, group, ifindex, ifaceAddress | null, sources?: string[])
-Napi::Value RxSocket::Join(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (closed_) throw Napi::Error::New(env, "socket is closed");
-  uint32_t groupId = ArgUint32(info, 0, "groupId");
-  SockAddr group = ArgAddress(info, 1, "group");
-  uint32_t ifindex = ArgUint32(info, 2, "ifindex");
-  SockAddr ifaceAddr;
-  bool hasIfaceAddr = info.Length() > 3 && info[3].IsString();
-  if (hasIfaceAddr) ifaceAddr = ArgAddress(info, 3, "ifaceAddress", port_, ifindex);
-  std::vector<SockAddr> sources = ArgAddressList(info, 4, "sources");
-  if (group.family() != settings_.family) throw Napi::TypeError::New(env, "group family mismatch");
-  for (const SockAddr& s : sources)
-    if (s.family() != settings_.family) throw Napi::TypeError::New(env, "source family mismatch");
-
-  Endpoint* endpoint = nullptr;
-  if (Membership* existing = FindMembership(groupId, ifindex, &endpoint)) {
-    // Widening the include list of a source-specific membership.
-    if (existing->sources.empty() || sources.empty()) return env.Undefined();
-    for (const SockAddr& s : sources) {
-      if (Contains(existing->sources, s)) continue;
-      ThrowIfFailed(env, JoinSourceGroup(endpoint->socket.get(), group, s, ifindex));
-      existing->sources.push_back(s);
-    }
-    return env.Undefined();
-  }
-
-  RxBindPlan plan = PlanRxBind(group, ifindex, hasIfaceAddr ? &ifaceAddr : nullptr, port_);
-  endpoint = FindEndpoint(plan.key);
-  bool created = false;
-  if (endpoint == nullptr) {
-    endpoint = OpenEndpoint(env, plan);
-    created = true;
-  }
-  SysError error;
-  std::vector<SockAddr> joined;
-  if (sources.empty()) {
-    error = JoinGroup(endpoint->socket.get(), group, ifindex);
-  } else {
-    for (const SockAddr& s : sources) {
-      if (Contains(joined, s)) continue;
-      error = JoinSourceGroup(endpoint->socket.get(), group, s, ifindex);
-      if (error) break;
-      joined.push_back(s);
-    }
-  }
-  if (error) {
-    // Leave nothing half-joined behind.
-    for (const SockAddr& s : joined) (void)LeaveSourceGroup(endpoint->socket.get(), group, s, ifindex);
-    if (created) CloseEndpoint(endpoint);
-    throw MakeOsError(env, error);
-  }
-  endpoint->memberships.push_back(Membership{groupId, group, ifindex, joined, {}});
-  return env.Undefined();
-}
-
-// leave(groupId, ifindex): true if there was such a membership.
-Napi::Value RxSocket::Leave(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  uint32_t groupId = ArgUint32(info, 0, "groupId");
-  uint32_t ifindex = ArgUint32(info, 1, "ifindex");
-  Endpoint* endpoint = nullptr;
-  Membership* m = closed_ ? nullptr : FindMembership(groupId, ifindex, &endpoint);
-  if (m == nullptr) return Napi::Boolean::New(env, false);
-  if (endpoint->memberships.size() == 1) {
-    // Closing the OS socket leaves the group (the kernel sends the IGMP/MLD leave).
-    CloseEndpoint(endpoint);
-    return Napi::Boolean::New(env, true);
-  }
-  // Leaving on an interface that was removed: the kernel has dropped (or drops) the membership
-  // itself, so only the bookkeeping is left to undo.
-  SysError error = LeaveGroup(endpoint->socket.get(), m->group, ifindex);
-  if (error && !IsMembershipGone(error.code)) throw MakeOsError(env, error);
-  auto& ms = endpoint->memberships;
-  ms.erase(std::remove_if(ms.begin(), ms.end(),
-                          [&](const Membership& x) { return x.groupId == groupId && x.ifindex == ifindex; }),
-           ms.end());
-  return Napi::Boolean::New(env, true);
-}
-
-// block(groupId, ifindex, source) / unblock(...): any-source memberships only.
-RxSocket::SourceRequest RxSocket::ParseSourceRequest(const Napi::CallbackInfo& info) {
-  SourceRequest r;
-  uint32_t groupId = ArgUint32(info, 0, "groupId");
-  uint32_t ifindex = ArgUint32(info, 1, "ifindex");
-  r.source = ArgAddress(info, 2, "source");
-  r.membership = closed_ ? nullptr : FindMembership(groupId, ifindex, &r.endpoint);
-  return r;
-}
-
-Napi::Value RxSocket::Block(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  SourceRequest r = ParseSourceRequest(info);
-  Membership* m = r.membership;
-  if (m == nullptr) throw Napi::Error::New(env, "no such membership");
-  if (!m->sources.empty()) throw Napi::Error::New(env, "source-specific membership");
-  if (Contains(m->blocked, r.source)) return env.Undefined();
-  ThrowIfFailed(env, BlockSource(r.endpoint->socket.get(), m->group, r.source, m->ifindex));
-  m->blocked.push_back(r.source);
-  return env.Undefined();
-}
-
-Napi::Value RxSocket::Unblock(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  SourceRequest r = ParseSourceRequest(info);
-  Membership* m = r.membership;
-  if (m == nullptr || !Contains(m->blocked, r.source)) return env.Undefined();
-  ThrowIfFailed(env, UnblockSource(r.endpoint->socket.get(), m->group, r.source, m->ifindex));
-  auto& b = m->blocked;
-  b.erase(std::remove_if(b.begin(), b.end(), [&](const SockAddr& x) { return x.sameAddress(r.source); }), b.end());
-  return env.Undefined();
+    dropsOfClosedEndpoints_ += endpoint.lastDropCount;
+  StopPolling(endpoint);
+  ClosePollThenSocket(data_, endpoint.poll, std::move(endpoint.socket));
 }
 
 // ---- Polling -------------------------------------------------------------------------------------
@@ -327,14 +214,14 @@ void RxSocket::ApplyKeepAlive(Endpoint& e) {
 
 Napi::Value RxSocket::Pause(const Napi::CallbackInfo& info) {
   paused_ = true;
-  for (auto& e : endpoints_) StopPolling(*e);
+  for (auto& e : filters_.endpoints()) StopPolling(*e);
   return info.Env().Undefined();
 }
 
 Napi::Value RxSocket::Resume(const Napi::CallbackInfo& info) {
   paused_ = false;
   SysError failed;
-  for (auto& e : endpoints_) {
+  for (auto& e : filters_.endpoints()) {
     SysError error = StartPolling(*e);
     if (error && !failed) failed = error;
   }
@@ -346,13 +233,13 @@ Napi::Value RxSocket::Resume(const Napi::CallbackInfo& info) {
 // setKeepAlive(bool): whether this receiver keeps the event loop (and so the process) running.
 Napi::Value RxSocket::SetKeepAlive(const Napi::CallbackInfo& info) {
   keepAlive_ = ArgBool(info, 0, "keepAlive");
-  for (auto& e : endpoints_) ApplyKeepAlive(*e);
+  for (auto& e : filters_.endpoints()) ApplyKeepAlive(*e);
   return info.Env().Undefined();
 }
 
 void RxSocket::OnPoll(uv_poll_t* handle, int status, int events) {
   auto* endpoint = static_cast<Endpoint*>(handle->data);
-  RxSocket* self = endpoint->owner;
+  auto* self = static_cast<RxSocket*>(endpoint->host);
   if (self->closed_ || self->data_->exiting()) return;
   if (status < 0) {
     self->StopPolling(*endpoint);
@@ -383,7 +270,7 @@ void RxSocket::OnReadable(Endpoint& endpoint) {
     for (const RawDatagram& d : scratch_) {
       if (d.hasDropCount) endpoint.lastDropCount = d.dropCount;
       uint32_t groupId = 0;
-      if (Accept(endpoint, d, groupId))
+      if (endpoint.Accept(d, groupId))
         Append(d, groupId);
       else
         filtered_++;
@@ -392,18 +279,6 @@ void RxSocket::OnReadable(Endpoint& endpoint) {
     if (scratch_.size() < want) break;
   }
   if (pendingCount_ > 0) EnsureCheck();
-}
-
-bool RxSocket::Accept(const Endpoint& endpoint, const RawDatagram& d, uint32_t& groupId) const {
-  if (!d.hasDestination) return false;
-  for (const Membership& m : endpoint.memberships) {
-    if (m.ifindex != d.ifindex || !m.group.sameAddress(d.destination)) continue;
-    if (!m.sources.empty() && !Contains(m.sources, d.source)) return false;
-    if (!m.blocked.empty() && Contains(m.blocked, d.source)) return false;
-    groupId = m.groupId;
-    return true;
-  }
-  return false;
 }
 
 void RxSocket::Append(const RawDatagram& d, uint32_t groupId) {
@@ -466,7 +341,7 @@ void RxSocket::Flush() {
     if (!CopyRecords(count)) {
       // Nowhere to put the batch: dropped, and reading stops (a resume() starts it again).
       paused_ = true;
-      for (auto& e : endpoints_) StopPolling(*e);
+      for (auto& e : filters_.endpoints()) StopPolling(*e);
       Napi::Error err = Napi::Error::New(
           env, "the metadata ArrayBuffer was detached or shrunk: " + std::to_string(count) +
                    " datagrams dropped and reading paused; pass a buffer that stays attached");
@@ -568,7 +443,7 @@ void RxSocket::ReportError(const SysError& error) {
 Napi::Value RxSocket::Stats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint64_t drops = dropsOfClosedEndpoints_;
-  for (auto& e : endpoints_) {
+  for (auto& e : filters_.endpoints()) {
     uint64_t d = 0;
     drops += ReadKernelDrops(e->socket.get(), d) ? d : e->lastDropCount;
   }
@@ -581,7 +456,7 @@ Napi::Value RxSocket::Stats(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value RxSocket::SocketCount(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), static_cast<double>(endpoints_.size()));
+  return Napi::Number::New(info.Env(), static_cast<double>(filters_.endpoints().size()));
 }
 
 Napi::Value RxSocket::Close(const Napi::CallbackInfo& info) {

@@ -1,7 +1,7 @@
-// The native half of McastRxSocket: a set of OS sockets (one per bind plan, see PlanRxBind) that
-// together hold the receiver's memberships, polled on the environment's libuv loop. Every datagram is
-// read with its packet info, checked against the memberships (group, interface, source) and handed
-// to JavaScript in batches: the bytes of a batch in one ArrayBuffer, the facts of each datagram in a
+// The native half of McastRxSocket: reads the OS sockets of its filter table (rx_filter_table.h: the
+// endpoints, and the filters of the memberships JavaScript sets on them), polled on the
+// environment's libuv loop. Every datagram is read with its packet info, checked against the filters
+// (group, interface, source) and handed to JavaScript in batches: the bytes of a batch in one ArrayBuffer, the facts of each datagram in a
 // shared metadata array whose layout lib/native.ts mirrors (kRecordWords words per datagram).
 #pragma once
 #include <napi.h>
@@ -14,6 +14,7 @@
 #include "addon.h"
 #include "os/mcast_sockopt.h"
 #include "os/unique_socket.h"
+#include "rx_filter_table.h"
 
 namespace mce {
 
@@ -22,7 +23,7 @@ enum RxRecordWord : uint32_t {
   kOffset = 0,       // byte offset of the data in its buffer
   kLength = 1,       // bytes of data
   kFlags = 2,        // kFlagTruncated | kFlagTimestamp
-  kGroupId = 3,      // the id JavaScript gave the group in join()
+  kGroupId = 3,      // the id JavaScript gave the group in setMembership()
   kIfindex = 4,      // arrival interface
   kSourcePort = 5,
   kSourceScope = 6,  // IPv6 scope id of the source
@@ -35,7 +36,7 @@ enum RxRecordWord : uint32_t {
 };
 enum RxRecordFlags : uint32_t { kFlagTruncated = 1, kFlagTimestamp = 2 };
 
-class RxSocket : public Napi::ObjectWrap<RxSocket>, public HandleOwner {
+class RxSocket : public Napi::ObjectWrap<RxSocket>, public HandleOwner, private RxEndpointHost {
  public:
   static void Init(Napi::Env env, Napi::Object exports);
   // new RxSocket({ family, port, maxMessageSize, receiveBufferSize, timestamps, externalLoopback },
@@ -45,35 +46,11 @@ class RxSocket : public Napi::ObjectWrap<RxSocket>, public HandleOwner {
   void CloseHandles() override;
 
  private:
-  struct Membership {
-    uint32_t groupId;
-    SockAddr group;
-    uint32_t ifindex;
-    std::vector<SockAddr> sources;  // include list; empty: any source
-    std::vector<SockAddr> blocked;  // any-source groups only
-  };
-  struct Endpoint {
-    RxSocket* owner;
-    std::string key;
-    UniqueSocket socket;
-    uv_poll_t* poll = nullptr;
-    bool polling = false;
-    std::vector<Membership> memberships;
-    uint64_t lastDropCount = 0;
-  };
+  using Endpoint = RxEndpoint;
 
-  // The membership and source a block()/unblock() call names (membership null if there is none).
-  struct SourceRequest {
-    Endpoint* endpoint = nullptr;
-    Membership* membership = nullptr;
-    SockAddr source;
-  };
-  SourceRequest ParseSourceRequest(const Napi::CallbackInfo& info);
-
-  Napi::Value Join(const Napi::CallbackInfo& info);
-  Napi::Value Leave(const Napi::CallbackInfo& info);
-  Napi::Value Block(const Napi::CallbackInfo& info);
-  Napi::Value Unblock(const Napi::CallbackInfo& info);
+  // The memberships, as JavaScript's MembershipTable decides them (see rx_filter_table.h).
+  Napi::Value SetMembership(const Napi::CallbackInfo& info);
+  Napi::Value DropMembership(const Napi::CallbackInfo& info);
   Napi::Value Pause(const Napi::CallbackInfo& info);
   Napi::Value Resume(const Napi::CallbackInfo& info);
   Napi::Value SetKeepAlive(const Napi::CallbackInfo& info);
@@ -81,10 +58,9 @@ class RxSocket : public Napi::ObjectWrap<RxSocket>, public HandleOwner {
   Napi::Value SocketCount(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
 
-  Endpoint* FindEndpoint(const std::string& key);
-  Membership* FindMembership(uint32_t groupId, uint32_t ifindex, Endpoint** endpoint);
-  Endpoint* OpenEndpoint(Napi::Env env, const RxBindPlan& plan);
-  void CloseEndpoint(Endpoint* endpoint);
+  // RxEndpointHost: the table's endpoints are read here.
+  SysError Attach(Endpoint& endpoint) override;
+  void Detach(Endpoint& endpoint) override;
   // Starts reading the endpoint (unless the socket is paused); the error when libuv cannot.
   SysError StartPolling(Endpoint& endpoint);
   void StopPolling(Endpoint& endpoint);
@@ -92,7 +68,6 @@ class RxSocket : public Napi::ObjectWrap<RxSocket>, public HandleOwner {
 
   static void OnPoll(uv_poll_t* handle, int status, int events);
   void OnReadable(Endpoint& endpoint);
-  bool Accept(const Endpoint& endpoint, const RawDatagram& d, uint32_t& groupId) const;
   void Append(const RawDatagram& d, uint32_t groupId);
   // Hands the pending batch to JavaScript. Afterwards the socket may be closed or paused, and any
   // endpoint may be gone: callers return at once.
@@ -111,7 +86,7 @@ class RxSocket : public Napi::ObjectWrap<RxSocket>, public HandleOwner {
   bool paused_ = false;
   bool keepAlive_ = true;
 
-  std::vector<std::unique_ptr<Endpoint>> endpoints_;
+  RxFilterTable filters_{*this, settings_, port_};
   Napi::FunctionReference onBatch_;
   Napi::FunctionReference onError_;
   std::unique_ptr<Napi::AsyncContext> asyncContext_;

@@ -16,8 +16,14 @@
 module.exports = [
   {
     name: 'rx-filter-accepts-all',
-    what: 'the native per-datagram filter (Accept in native/rx_socket.cc) lets every datagram through',
-    edits: [{ file: 'native/rx_socket.cc', find: /\bif \(Accept\(([^()]*)\)\)/, replace: 'if (Accept($1) || true)' }],
+    what: 'the native per-datagram filter (RxEndpoint::Accept in native/rx_filter_table.cc) lets every datagram through',
+    edits: [
+      {
+        file: 'native/rx_filter_table.cc',
+        find: /(bool RxEndpoint::Accept\(const RawDatagram& d, uint32_t& groupId\) const \{)/,
+        replace: '$1\n  for (const RxFilter& f : filters)\n    if (f.group.sameAddress(d.destination)) groupId = f.groupId;\n  return true;',
+      },
+    ],
     suites: ['test/receiver-promise.test.ts'],
   },
   {
@@ -57,20 +63,26 @@ module.exports = [
   },
   {
     name: 'block-source-noop',
-    what: 'blockSource() does nothing: no kernel source filter, no native filter',
-    edits: [{ file: 'native/rx_socket.cc', find: /(Napi::Value RxSocket::Block\(const Napi::CallbackInfo& info\) \{)/, replace: '$1\n  return info.Env().Undefined();' }],
+    what: 'blockSource() does nothing: the native side takes no blocked sources, so no kernel source filter, no native filter',
+    edits: [{ file: 'native/rx_socket.cc', find: /spec\.blocked = ArgAddressList\(info, 5, "blocked"\);/, replace: 'spec.blocked = {};' }],
     suites: ['test/receiver-promise.test.ts'],
   },
   {
     name: 'block-source-not-in-kernel',
     what: 'blockSource() is not given to the kernel (MCAST_BLOCK_SOURCE); only the native filter drops the source',
-    edits: [{ file: 'native/rx_socket.cc', find: /ThrowIfFailed\(env, BlockSource\([^;]*\);/, replace: '/* mutant: no MCAST_BLOCK_SOURCE */' }],
+    edits: [
+      {
+        file: 'native/rx_filter_table.cc',
+        find: /\bBlockSource, UnblockSource\)/,
+        replace: '[](socket_t, const SockAddr&, const SockAddr&, uint32_t) { return SysError{}; /* mutant: no MCAST_BLOCK_SOURCE */ }, UnblockSource)',
+      },
+    ],
     suites: ['test/receiver-promise.test.ts'],
   },
   {
     name: 'receive-queue-unbounded',
     what: 'the receive queue has no bound: a receiver nobody reads grows without limit',
-    edits: [{ file: 'lib/rx-socket.ts', find: /queue\.length >= kQueueLimit\b/, replace: 'queue.length < 0' }],
+    edits: [{ file: 'lib/rx/receive-queue.ts', find: /#messages\.length >= kQueueLimit\b/, replace: '#messages.length < 0' }],
     suites: ['test/close-under-load.test.ts'],
   },
   {

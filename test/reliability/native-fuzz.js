@@ -72,7 +72,7 @@ const value = fc.oneof(
   fc.anything({ maxDepth: 1, withBigInt: true, withTypedArray: true, withNullPrototype: true }),
 );
 const args = fc.array(value, { maxLength: 6 });
-const rxMethods = ['join', 'leave', 'block', 'unblock', 'pause', 'resume', 'setKeepAlive', 'stats', 'socketCount', 'close'];
+const rxMethods = ['setMembership', 'dropMembership', 'pause', 'resume', 'setKeepAlive', 'stats', 'socketCount', 'close'];
 const txMethods = ['setDestination', 'send', 'sendBatch', 'waitWritable', 'address', 'close'];
 
 // ---- The attacks ----------------------------------------------------------------------------------
@@ -133,7 +133,7 @@ function receiverWithDetachedMeta() {
   try {
     r = new addon.RxSocket({ ...rxOptions, port, externalLoopback: true }, m, () => {}, () => entry.errors++);
     open.push(r);
-    r.join(0, kGroup, ifindex, null, []);
+    r.setMembership(0, kGroup, ifindex, null, null, []);
   } catch (err) {
     setupFailures[err.code ?? err.message] = (setupFailures[err.code ?? err.message] ?? 0) + 1;
     return;
@@ -155,7 +155,18 @@ const action = fc.oneof(
   fc.tuple(fc.constant('tx'), fc.constantFrom(...txMethods), args),
   fc.tuple(fc.constant('wrong-this'), fc.constantFrom(...rxMethods.map((m) => `RxSocket.${m}`), ...txMethods.map((m) => `TxSocket.${m}`)), args),
   // Nearly right calls, so that the deeper checks are reached too.
-  fc.tuple(fc.constant('rx-join'), fc.constant('join'), fc.tuple(fc.nat(5), fc.constantFrom('239.71.0.1', '239.71.0.2', 'ff15::1', '10.0.0.1'), fc.constantFrom(ifindex, 1, 0, 9999), fc.constantFrom(null, '10.71.0.1', 'bad'), fc.constantFrom(undefined, [], ['10.71.0.9'], ['ff15::2'], 'x'))),
+  fc.tuple(
+    fc.constant('rx-set'),
+    fc.constant('setMembership'),
+    fc.tuple(
+      fc.nat(5),
+      fc.constantFrom('239.71.0.1', '239.71.0.2', 'ff15::1', '10.0.0.1'),
+      fc.constantFrom(ifindex, 1, 0, 9999),
+      fc.constantFrom(null, '10.71.0.1', 'bad'),
+      fc.constantFrom(undefined, null, [], ['10.71.0.9'], ['10.71.0.9', '10.71.0.8'], ['ff15::2'], 'x'),
+      fc.constantFrom(undefined, [], ['10.71.0.7'], ['10.71.0.7', '10.71.0.9'], ['ff15::2'], 'x'),
+    ),
+  ),
   fc.tuple(fc.constant('tx-send'), fc.constant('send'), fc.tuple(fc.constantFrom('239.71.0.1', 'ff15::1', '10.71.0.2', 'x'), fc.constantFrom(1, 5000, 0, 65536), value)),
   fc.tuple(fc.constant('attack'), fc.constantFrom('grow', 'detach-ids', 'detach-data', 'close', 'meta'), fc.constant([])),
 );
@@ -191,9 +202,11 @@ fc.assert(
         attempt(() => addon[cls].prototype[method].call(a[0], ...a.slice(1)));
         break;
       }
-      case 'rx-join':
-        attempt(() => rx?.join(...a));
-        attempt(() => rx?.leave(a[0], a[2]));
+      case 'rx-set':
+        // Set twice (the second time usually changes an existing membership), then drop.
+        attempt(() => rx?.setMembership(...a));
+        attempt(() => rx?.setMembership(a[0], a[1], a[2], a[3], a[5] === undefined ? a[4] : null, a[5] ?? []));
+        attempt(() => rx?.dropMembership(a[0], a[2]));
         break;
       case 'attack':
         if (name === 'meta') receiverWithDetachedMeta();

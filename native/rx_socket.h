@@ -12,7 +12,9 @@
 #include <vector>
 
 #include "addon.h"
+#include "os/mcast_membership.h"
 #include "os/mcast_sockopt.h"
+#include "os/udp_socket.h"
 #include "os/unique_socket.h"
 
 namespace mce {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "platform.h"
+#include "sock_addr.h"
 
 namespace mce {
 

@@ -6,7 +6,7 @@
         "native/addon.cc",
         "native/errors.cc",
         "native/js_convert.cc",
-        "native/iface_watcher.cc",
+        "native/iface_events.cc",
         "native/interfaces_binding.cc",
         "native/os/interfaces.cc",
         "native/os/mcast_membership.cc",
@@ -39,7 +39,7 @@
             "native/os/rx_reader_linux.cc",
             "native/os/tx_writer_posix.cc",
             "native/os/tx_writer_linux.cc",
-            "native/os/iface_watch_linux.cc"
+            "native/os/iface_events_linux.cc"
           ]
         }],
         ["OS=='mac'", {
@@ -53,7 +53,7 @@
             "native/os/rx_reader_darwin.cc",
             "native/os/tx_writer_posix.cc",
             "native/os/tx_writer_darwin.cc",
-            "native/os/iface_watch_darwin.cc"
+            "native/os/iface_events_darwin.cc"
           ],
           "defines": ["__APPLE_USE_RFC_3542"],
           "xcode_settings": {
@@ -70,7 +70,7 @@
             "native/os/udp_socket_win.cc",
             "native/os/rx_reader_win.cc",
             "native/os/tx_writer_win.cc",
-            "native/os/iface_watch_win.cc"
+            "native/os/iface_events_win.cc"
           ],
           "defines": ["NOMINMAX"],
           "libraries": ["-lws2_32", "-liphlpapi"],

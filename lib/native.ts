@@ -74,7 +74,7 @@ export interface NativeAddon {
     onError: (err: Error) => void,
   ) => NativeRxSocket;
   TxSocket: new (options: NativeTxOptions) => NativeTxSocket;
-  IfaceWatcher: new (onChange: (err: Error | null) => void) => NativeIfaceWatcher;
+  IfaceEvents: new (onChange: (err: Error | null) => void) => NativeIfaceWatcher;
 }
 
 /** Word offsets in a receive metadata record; the native side (rx_socket.h) writes this layout. */

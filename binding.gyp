@@ -12,6 +12,7 @@
         "native/os/mcast_membership.cc",
         "native/os/mcast_sockopt.cc",
         "native/os/udp_socket.cc",
+        "native/rx_batch.cc",
         "native/rx_socket.cc",
         "native/tx_socket.cc"
       ],

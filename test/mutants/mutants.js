@@ -88,13 +88,13 @@ module.exports = [
   {
     name: 'group-id-off-by-one',
     what: 'each datagram is reported with the next group id (the wrong group)',
-    edits: [{ file: 'native/rx_socket.cc', find: /(r\[kGroupId\] = groupId);/, replace: '$1 + 1;' }],
+    edits: [{ file: 'native/rx_batch.cc', find: /(r\[kGroupId\] = groupId);/, replace: '$1 + 1;' }],
     suites: ['test/sockets.test.ts'],
   },
   {
     name: 'ifindex-zero',
     what: 'each datagram is reported as arrived on interface index 0',
-    edits: [{ file: 'native/rx_socket.cc', find: /r\[kIfindex\] = d\.ifindex;/, replace: 'r[kIfindex] = 0;' }],
+    edits: [{ file: 'native/rx_batch.cc', find: /r\[kIfindex\] = d\.ifindex;/, replace: 'r[kIfindex] = 0;' }],
     suites: ['test/sockets.test.ts'],
   },
   {

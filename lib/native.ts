@@ -124,13 +124,11 @@ const kTestAddonVariable = 'MULTICAST_EXPERT_INTERNAL_TEST_ADDON';
  * and data, so it is refused.
  */
 function checked(loadedExports: unknown, from: string): NativeAddon {
-  const addon = loadedExports as NativeAddon & { IfaceWatcher?: NativeAddon['IfaceEvents'] };
+  const addon = loadedExports as NativeAddon;
   if (addon.rxRecordWords !== RxRecord.words)
     throw new Error(
       `multicast-expert: the native addon (${from}) lays out receive records in ${String(addon.rxRecordWords)} words, this JavaScript in ${RxRecord.words}: they are of different versions; rebuild the addon (npm run build:native) or reinstall the package`,
     );
-  // Until native/iface_watcher.* takes the name IfaceEvents (issue 12, part B).
-  if (addon.IfaceEvents === undefined && addon.IfaceWatcher !== undefined) return { ...addon, IfaceEvents: addon.IfaceWatcher };
   return addon;
 }
 

@@ -3,7 +3,7 @@
  * which receivers (to rejoin) and senders (to re-target) follow too.
  *
  * The OS only says "something changed" (rtnetlink on Linux, a PF_ROUTE socket on macOS, IP Helper
- * notifications on Windows, see native/os/iface_watch.h). The monitor then scans the interfaces again
+ * notifications on Windows, see native/os/iface_events.h). The monitor then scans the interfaces again
  * (0.1 ms with a few interfaces, about 6 ms with 500) and compares with its previous scan, so every
  * subscriber gets typed changes, computed once. A burst of OS messages leads to one scan per
  * event-loop turn; nothing is polled on a timer.

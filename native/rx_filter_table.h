@@ -15,7 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "os/mcast_membership.h"
 #include "os/mcast_sockopt.h"
+#include "os/udp_socket.h"
 #include "os/rx_reader.h"
 #include "os/unique_socket.h"
 

@@ -10,15 +10,6 @@ namespace {
 
 // More than this many datagrams in one wake-up and the loop gets a turn before we read on.
 constexpr size_t kMaxPerWakeup = 4096;
-// A batch is handed over early once its data grows past this.
-constexpr size_t kMaxPendingBytes = 4u << 20;
-// Size of a slab (see rx_socket.h). Larger: fewer allocations; smaller: less memory kept alive by a
-// Buffer that JavaScript retains (the whole slab stays, as with Node's own Buffer pool). The README
-// promises 64 KB. Every datagram fits one (maxMessageSize is at most 65535).
-constexpr size_t kSlabBytes = 64u << 10;
-// A datagram larger than this gets an ArrayBuffer of its own: in a slab it would leave much of it
-// unused behind it, and it pins only itself.
-constexpr size_t kOwnBufferBytes = kSlabBytes / 2;
 
 // An address list argument: null or undefined is none.
 std::vector<SockAddr> ArgAddressList(const Napi::CallbackInfo& info, size_t i, const char* what) {
@@ -79,12 +70,12 @@ RxSocket::RxSocket(const Napi::CallbackInfo& info)
   if (info.Length() < 2 || !info[1].IsArrayBuffer())
     throw Napi::TypeError::New(env, "meta must be an ArrayBuffer");
   Napi::ArrayBuffer meta = info[1].As<Napi::ArrayBuffer>();
-  // Records are gathered natively (pendingRecords_) before they are copied into meta: a larger
-  // buffer than a wake-up can fill would only cost memory.
-  metaCapacity_ = std::min(meta.ByteLength() / (kRecordWords * sizeof(uint32_t)), kMaxPerWakeup);
-  if (metaCapacity_ < RxReader::BatchLimit())
+  // Records are gathered natively (RxBatch) before they are copied into meta: a larger buffer than
+  // a wake-up can fill would only cost memory.
+  size_t maxRecords = std::min(meta.ByteLength() / (kRecordWords * sizeof(uint32_t)), kMaxPerWakeup);
+  if (maxRecords < RxReader::BatchLimit())
     throw Napi::RangeError::New(env, "meta is too small for one batch");
-  pendingRecords_.assign(metaCapacity_ * kRecordWords, 0);
+  batch_.reset(new RxBatch(maxRecords));
   onBatch_ = Napi::Persistent(ArgFunction(info, 2, "onBatch"));
   onError_ = Napi::Persistent(ArgFunction(info, 3, "onError"));
   metaRef_ = Napi::Persistent(meta);
@@ -118,8 +109,7 @@ void RxSocket::CloseHandles() {
     data_->Unregister(this);
   }
   closed_ = true;
-  pendingCount_ = 0;
-  pendingData_.clear();
+  if (batch_) batch_->Drop();
 }
 
 // ---- Memberships ---------------------------------------------------------------------------------
@@ -252,61 +242,38 @@ void RxSocket::OnPoll(uv_poll_t* handle, int status, int events) {
 void RxSocket::OnReadable(Endpoint& endpoint) {
   size_t budget = kMaxPerWakeup;
   while (budget > 0) {
-    size_t room = metaCapacity_ - pendingCount_;
-    if (room < RxReader::BatchLimit() || pendingData_.size() > kMaxPendingBytes) {
+    if (batch_->full()) {
       // The poll is level-triggered: whatever is left wakes us again on the next turn.
       Flush();
       return;
     }
-    size_t want = std::min(std::min(room, RxReader::BatchLimit()), budget);
-    SysError error =
-        data_->reader().Read(endpoint.socket.get(), settings_.family, maxMessageSize_, want, scratch_);
+    size_t want = std::min(std::min(batch_->recordsLeft(), RxReader::BatchLimit()), budget);
+    RxLanding landing = batch_->NextLanding(maxMessageSize_);
+    bool drained = false;
+    SysError error = data_->reader().Read(endpoint.socket.get(), landing, maxMessageSize_, want, read_, drained);
     if (error) {
       StopPolling(endpoint);
       Flush();
       if (!closed_) ReportError(error);
       return;
     }
-    for (const RawDatagram& d : scratch_) {
+    for (const RawDatagram& d : read_) {
       if (d.hasDropCount) endpoint.lastDropCount = d.dropCount;
       uint32_t groupId = 0;
-      if (endpoint.Accept(d, groupId))
-        Append(d, groupId);
-      else
+      if (endpoint.Accept(d, groupId)) {
+        batch_->Add(landing, d, groupId);
+        received_++;
+        if (d.truncated) truncated_++;
+      } else {
+        batch_->Discard(landing, d);
         filtered_++;
+      }
     }
-    budget -= std::min(budget, scratch_.size());
-    if (scratch_.size() < want) break;
+    batch_->EndRead(landing, read_);
+    budget -= std::min(budget, read_.size());
+    if (drained || read_.empty()) break;
   }
-  if (pendingCount_ > 0) EnsureCheck();
-}
-
-void RxSocket::Append(const RawDatagram& d, uint32_t groupId) {
-  uint32_t* r = pendingRecords_.data() + pendingCount_ * kRecordWords;
-  std::memset(r, 0, kRecordWords * sizeof(uint32_t));
-  r[kOffset] = static_cast<uint32_t>(pendingData_.size());
-  r[kLength] = static_cast<uint32_t>(d.length);
-  r[kFlags] = (d.truncated ? uint32_t{kFlagTruncated} : 0u) | (d.hasTimestamp ? uint32_t{kFlagTimestamp} : 0u);
-  r[kGroupId] = groupId;
-  r[kIfindex] = d.ifindex;
-  if (d.source.family() == AF_INET) {
-    r[kSourcePort] = ntohs(d.source.v4()->sin_port);
-    std::memcpy(&r[kSourceAddr], &d.source.v4()->sin_addr, 4);
-  } else {
-    r[kSourcePort] = ntohs(d.source.v6()->sin6_port);
-    r[kSourceScope] = d.source.v6()->sin6_scope_id;
-    std::memcpy(&r[kSourceAddr], &d.source.v6()->sin6_addr, 16);
-  }
-  if (d.hasTimestamp) {
-    uint64_t sec = static_cast<uint64_t>(d.timestampSec);
-    r[kTimeSecLow] = static_cast<uint32_t>(sec & 0xffffffffu);
-    r[kTimeSecHigh] = static_cast<uint32_t>(sec >> 32);
-    r[kTimeNsec] = static_cast<uint32_t>(d.timestampNsec);
-  }
-  pendingData_.insert(pendingData_.end(), d.data, d.data + d.length);
-  pendingCount_++;
-  received_++;
-  if (d.truncated) truncated_++;
+  if (batch_->count() > 0) EnsureCheck();
 }
 
 void RxSocket::EnsureCheck() {
@@ -322,11 +289,9 @@ void RxSocket::EnsureCheck() {
 }
 
 void RxSocket::Flush() {
-  if (pendingCount_ == 0) return;
-  size_t count = pendingCount_;
-  pendingCount_ = 0;
+  if (batch_->count() == 0) return;
   if (closed_ || data_->exiting()) {
-    pendingData_.clear();
+    batch_->Drop();
     return;
   }
   Napi::Env env = Env();
@@ -334,11 +299,9 @@ void RxSocket::Flush() {
     Napi::HandleScope scope(env);
     // A local handle keeps the JavaScript object (and so this) alive through the call.
     Napi::Object self = Value();
+    size_t count = batch_->count();
     std::vector<napi_value> args{Napi::Number::New(env, static_cast<double>(count))};
-    PlaceData(env, count, args);
-    pendingData_.clear();
-    // The records last, once PlaceData() has said where each datagram is.
-    if (!CopyRecords(count)) {
+    if (!batch_->HandOver(env, metaRef_.Value(), args)) {
       // Nowhere to put the batch: dropped, and reading stops (a resume() starts it again).
       paused_ = true;
       for (auto& e : filters_.endpoints()) StopPolling(*e);
@@ -353,77 +316,7 @@ void RxSocket::Flush() {
   });
   // When JavaScript could not take the batch (no JavaScript runs in a terminating worker), it is
   // dropped: the next batch starts empty.
-  if (!handedOver) pendingData_.clear();
-}
-
-bool RxSocket::CopyRecords(size_t count) {
-  Napi::ArrayBuffer meta = metaRef_.Value();
-  size_t bytes = count * kRecordWords * sizeof(uint32_t);
-  if (meta.IsDetached() || meta.ByteLength() < bytes) return false;
-  std::memcpy(meta.Data(), pendingRecords_.data(), bytes);
-  return true;
-}
-
-void RxSocket::PlaceData(Napi::Env env, size_t count, std::vector<napi_value>& buffers) {
-  // Consecutive datagrams bound for one slab lie end to end in pendingData_ and there: one memcpy
-  // for each such run.
-  unsigned char* slab = nullptr;
-  uint32_t slabIndex = 0;
-  size_t runFrom = 0, runTo = 0, runBytes = 0;
-  auto copyRun = [&]() {
-    if (runBytes > 0) std::memcpy(slab + runTo, pendingData_.data() + runFrom, runBytes);
-    runBytes = 0;
-  };
-  for (size_t i = 0; i < count; i++) {
-    uint32_t* r = pendingRecords_.data() + i * kRecordWords;
-    size_t from = r[kOffset];
-    size_t length = r[kLength];
-    if (length > kOwnBufferBytes) {
-      copyRun();
-      Napi::ArrayBuffer own = Napi::ArrayBuffer::New(env, length);
-      std::memcpy(own.Data(), pendingData_.data() + from, length);
-      r[kOffset] = 0;
-      r[kBuffer] = static_cast<uint32_t>(buffers.size() - 1);
-      buffers.push_back(own);
-      continue;
-    }
-    if (slab == nullptr || slabUsed_ + length > kSlabBytes) {
-      copyRun();
-      Napi::ArrayBuffer next = SlabWithRoom(env, length);
-      slab = static_cast<unsigned char*>(next.Data());
-      slabIndex = static_cast<uint32_t>(buffers.size() - 1);
-      buffers.push_back(next);
-    }
-    if (runBytes == 0) {
-      runFrom = from;
-      runTo = slabUsed_;
-    }
-    r[kOffset] = static_cast<uint32_t>(slabUsed_);
-    r[kBuffer] = slabIndex;
-    runBytes += length;
-    slabUsed_ += length;
-  }
-  copyRun();
-  // The next batch starts 8-aligned, so that typed arrays over its datagrams can be aligned too.
-  slabUsed_ = (slabUsed_ + 7) & ~size_t{7};
-}
-
-// Copying into a slab (rather than allocating an ArrayBuffer per batch, or reading straight into
-// the slab) costs a memcpy per run of datagrams, measured as negligible next to an allocation per
-// batch.
-Napi::ArrayBuffer RxSocket::SlabWithRoom(Napi::Env env, size_t bytes) {
-  if (!slabRef_.IsEmpty()) {
-    Napi::ArrayBuffer slab = slabRef_.Value();
-    // JavaScript could have detached it (by transferring a datagram's buffer): then it is not ours.
-    if (!slab.IsDetached()) {
-      size_t size = slab.ByteLength();
-      if (slabUsed_ <= size && size - slabUsed_ >= bytes) return slab;
-    }
-  }
-  Napi::ArrayBuffer slab = Napi::ArrayBuffer::New(env, kSlabBytes);
-  slabRef_ = Napi::Persistent(slab);
-  slabUsed_ = 0;
-  return slab;
+  if (!handedOver) batch_->Drop();
 }
 
 void RxSocket::ReportError(const SysError& error) {
@@ -468,8 +361,7 @@ Napi::Value RxSocket::Close(const Napi::CallbackInfo& info) {
   onBatch_.Reset();
   onError_.Reset();
   metaRef_.Reset();
-  metaCapacity_ = 0;
-  slabRef_.Reset();
+  batch_->Release();
   if (wasOpen) Unref();
   return info.Env().Undefined();
 }

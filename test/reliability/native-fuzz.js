@@ -9,9 +9,13 @@
 // - sendBatch() whose datas array has a getter that, while the batch is read, appends destinations
 //   (the table's storage moves), detaches the ids' buffer, or closes the socket;
 // - a receiver whose metadata ArrayBuffer is transferred away (structuredClone) and collected, and
-//   that then receives datagrams: each must report an error through onError, and write nothing.
+//   that then receives datagrams: each must report an error through onError, and write nothing;
+// - a receiver that detaches every ArrayBuffer a batch hands it (ArrayBuffer.prototype.transfer
+//   where the runtime has it; else structuredClone, which Node refuses for these and copies) and
+//   collects the new owner, while the native side goes on reading into the same slab: every later
+//   datagram must still arrive whole.
 // Prints one JSON line: { calls, threw, nonErrors, attacks: { sendBatchGetters, metaDetached,
-// metaDetachedReported } }.
+// metaDetachedReported, slabDetached, slabDatagrams, slabDatagramsBroken } }.
 //   node native-fuzz.js <iface> <runs> [seed]
 const path = require('node:path');
 const v8 = require('node:v8');
@@ -77,7 +81,7 @@ const txMethods = ['setDestination', 'send', 'sendBatch', 'waitWritable', 'addre
 
 // ---- The attacks ----------------------------------------------------------------------------------
 
-const attacks = { sendBatchGetters: 0, metaDetached: 0, metaDetachedReported: 0 };
+const attacks = { sendBatchGetters: 0, metaDetached: 0, metaDetachedReported: 0, slabDetached: 0, slabDatagrams: 0, slabDatagramsBroken: 0 };
 const kGroup = '239.71.0.9';
 const kMaxDetached = 16;
 /** Receivers whose metadata buffer is gone: they get datagrams at the end (see below). */
@@ -223,8 +227,67 @@ fc.assert(
   seedText ? { numRuns: runs, seed: Number(seedText) } : { numRuns: runs },
 );
 
-// The receivers without their metadata buffer now get datagrams: each must say so through onError.
+/**
+ * A receiver that detaches every buffer it is given, after checking the datagrams in it, and the
+ * sender that feeds it: datagram `i` is `i` (uint32) then bytes (i + k) & 255, 700 bytes in all.
+ */
+function slabDetacher() {
+  const port = 47300;
+  const m = meta();
+  const words = new Uint32Array(m);
+  const rx = new addon.RxSocket({ ...rxOptions, port, externalLoopback: true }, m, (count, ...buffers) => {
+    for (let r = 0; r < count; r++) {
+      const w = r * 16;
+      const data = Buffer.from(buffers[words[w + 14]], words[w], words[w + 1]);
+      attacks.slabDatagrams++;
+      const seq = data.length === 700 ? data.readUInt32LE(0) : -1;
+      let whole = seq >= 0;
+      for (let k = 4; whole && k < data.length; k++) whole = data[k] === ((seq + k) & 255);
+      if (!whole) attacks.slabDatagramsBroken++;
+    }
+    for (const b of buffers) {
+      try {
+        if (typeof b.transfer === 'function') b.transfer();
+        else structuredClone(b, { transfer: [b] });
+      } catch {
+        // refused: nothing taken
+      }
+      if (b.byteLength === 0) attacks.slabDetached++;
+    }
+  }, () => {});
+  open.push(rx);
+  rx.join(0, kGroup, ifindex, null, []);
+  const tx = new addon.TxSocket({ ...txOptions, externalLoopback: true });
+  tx.setDestination(0, kGroup, port);
+  let next = 0;
+  return {
+    send(n) {
+      for (let i = 0; i < n; i++, next++) {
+        const b = Buffer.alloc(700);
+        b.writeUInt32LE(next, 0);
+        for (let k = 4; k < b.length; k++) b[k] = (next + k) & 255;
+        attempt(() => tx.send(0, b));
+      }
+    },
+    close() {
+      tx.close();
+      rx.close();
+    },
+  };
+}
+
 (async () => {
+  // Batches into a receiver that detaches what it is given.
+  const detacher = slabDetacher();
+  for (let round = 0; round < 20; round++) {
+    detacher.send(5);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    gc();
+  }
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  detacher.close();
+
+  // The receivers without their metadata buffer now get datagrams: each must say so through onError.
   const sender = new addon.TxSocket({ ...txOptions, externalLoopback: true });
   detached.forEach((d, i) => sender.setDestination(i, kGroup, d.port));
   for (let round = 0; round < 50 && detached.some((d) => d.errors === 0); round++) {

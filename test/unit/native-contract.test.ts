@@ -1,7 +1,7 @@
 // The contract between lib/ and the addon: an addon whose receive records are laid out otherwise than
 // lib/native.ts mirrors (a stale build beside newer JavaScript) is refused at load with an error that
 // says what to do; one that matches is used. The fake native layer implements the same contract.
-import { McastRxSocket, scanInterfaces } from '../../lib';
+import { scanInterfaces } from '../../lib';
 import { RxRecord, setNativeAddonForTests } from '../../lib/native';
 import { createFakeNative, fakeIface } from '../fake-native';
 
@@ -14,14 +14,5 @@ describe('the native contract', () => {
       `lays out receive records in ${RxRecord.words - 1} words, this JavaScript in ${RxRecord.words}: they are of different versions; rebuild the addon (npm run build:native) or reinstall the package`,
     );
     expect(scanInterfaces().map((i) => i.name)).toEqual(['eth0']);
-  });
-
-  it("takes an addon that still calls its source of interface events IfaceWatcher (until the native rename)", () => {
-    const fake = createFakeNative([fakeIface(2, 'eth0', { ipv4: ['10.0.0.1'] })]);
-    const { IfaceEvents, ...rest } = fake.addon;
-    setNativeAddonForTests({ ...rest, IfaceWatcher: IfaceEvents } as unknown as typeof fake.addon);
-    const rx = new McastRxSocket({ groups: ['239.4.4.4'], port: 7100 });
-    expect(fake.network.eventSources).toBe(1);
-    rx.close();
   });
 });

@@ -256,7 +256,7 @@ function slabDetacher() {
     }
   }, () => {});
   open.push(rx);
-  rx.join(0, kGroup, ifindex, null, []);
+  rx.setMembership(0, kGroup, ifindex, null, null, []);
   const tx = new addon.TxSocket({ ...txOptions, externalLoopback: true });
   tx.setDestination(0, kGroup, port);
   let next = 0;

@@ -4,8 +4,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
+type Members = Record<string, { options: string[]; events: string[] }>;
 interface DocsCheck {
-  checkRepository(root: string): string[];
+  checkRepository(root: string, members?: Members): string[];
+  checkTables(readme: string, members: Members): string[];
   checkPacked(unpacked: string, files: string[]): string[];
   kMaxReadmeLines: number;
 }
@@ -33,11 +35,11 @@ afterAll(() => {
 function check(files: Record<string, string>): string[] {
   const root = scratch(files);
   roots.push(root);
-  return docs.checkRepository(root);
+  return docs.checkRepository(root, {}); // the tables are checked on their own below
 }
 
 describe('the documentation', () => {
-  it('README.md is under 350 lines and every link in README.md and docs/*.md resolves', () => {
+  it('README.md is under 350 lines, its tables list every option and event, and every link in README.md and docs/*.md resolves', () => {
     expect(docs.checkRepository(ROOT)).toEqual([]);
   });
 
@@ -77,19 +79,21 @@ describe('the docs check can fail', () => {
     expect(check({ ...good, 'README.md': readme })).toEqual([]);
   });
 
-  it('rejects an absolute link into the project that is not derived from package.json, or names a missing file', () => {
+  it('rejects an absolute link into the project or its site that is not derived from package.json, or names a missing file', () => {
     const readme = `# x\n\n[old](https://github.com/multicast-expert/old-name/blob/main/x.md) [gone](${REPO}/blob/main/lab/README.md) [ok](${REPO}/blob/main/docs/a.md)\n`;
     expect(check({ ...good, 'README.md': readme })).toEqual([
       expect.stringContaining("does not start with package.json's repository"),
       expect.stringContaining('names lab/README.md, which is not in the repository'),
     ]);
+    const site = '# x\n\n<https://multicast-expert.github.io/old-name/> <https://multicast-expert.github.io/multicast-expert/classes/McastRxSocket.html>\n';
+    expect(check({ ...good, 'README.md': site })).toEqual([expect.stringContaining("not the API reference's address derived from package.json's repository")]);
   });
 
   it('rejects homepage or bugs that do not derive from the repository', () => {
     const root = scratch(good);
     roots.push(root);
     fs.writeFileSync(path.join(root, 'package.json'), JSON.stringify({ repository: `${REPO}.git`, homepage: 'https://example.org', bugs: `${REPO}/issues` }));
-    expect(docs.checkRepository(root)).toEqual([expect.stringContaining('homepage is https://example.org')]);
+    expect(docs.checkRepository(root, {})).toEqual([expect.stringContaining('homepage is https://example.org')]);
   });
 
   it('in a tarball, rejects a relative link to a file it lacks, and accepts absolute links and shipped files', () => {
@@ -102,6 +106,22 @@ describe('the docs check can fail', () => {
     expect(docs.checkPacked(root, files)).toEqual([
       expect.stringContaining('README.md:3: lab/README.md: the tarball has no lab/README.md'),
       expect.stringContaining('docs/a.md:3: ../bench/run.js: the tarball has no bench/run.js'),
+    ]);
+  });
+
+  it('rejects reference tables that lack an option or event of the API, or list one it lacks', () => {
+    const readme = [
+      '## Reference tables', '', '### McastRxSocket', '',
+      '| option | type | default | meaning |', '|---|---|---|---|', '| `groups` | x | x | x |', '| `iface` / `ifaces` | x | x | x |', '',
+      '| event | listener gets | when |', '|---|---|---|', "| `'message'` | x | x |", "| `'gone'` | x | x |", '',
+      '```md', '| `port` | in a code block: not a row |', '```', '',
+      '### McastTxSocket', '', '| option | type | default | meaning |', '|---|---|---|---|', '| `ttl` | x | x | x |', '',
+    ].join('\n');
+    const members = { McastRxSocket: { options: ['groups', 'port', 'iface', 'ifaces'], events: ['message'] }, McastTxSocket: { options: ['ttl'], events: ['close'] } };
+    expect(docs.checkTables(readme, members)).toEqual([
+      'README.md: the options table of McastRxSocket has no row for port, which McastRxSocketOptions (McastRxSocket) has: add one',
+      'README.md: the events table of McastRxSocket lists gone, which McastRxSocketEvents (McastRxSocket) does not have',
+      'README.md: the events table of McastTxSocket has no row for close, which McastTxSocketEvents (McastTxSocket) has: add one',
     ]);
   });
 });

@@ -7,7 +7,9 @@
 //       every relative link in README.md and docs/*.md names a file that exists, and a heading
 //       there when it has a #fragment; every link into the project's GitHub repository starts with
 //       the address in package.json's `repository` (the one place it is written) and names a file
-//       that exists here; `homepage` and `bugs` are derived from that address.
+//       that exists here, and links to its GitHub Pages site start with the site's address; `homepage` and `bugs` are derived from that address; the README's options
+//       and events tables of McastRxSocket and McastTxSocket have a row for every option and event
+//       the API has (scripts/docs/api-members.js), and none it lacks.
 //   node scripts/docs/check-docs.js --packed <files.txt> <unpacked package folder>
 //       the packed tarball (scripts/dist/tarball.sh): every link in its README.md and docs/*.md that
 //       is not absolute names a file the tarball holds (files.txt: one path a line), since on the
@@ -16,6 +18,8 @@
 // Prints one line per problem and a summary; exits 1 when there is a problem.
 const fs = require('node:fs');
 const path = require('node:path');
+
+const { kDocumented } = require('./api-members');
 
 /** The README's limit: what a newcomer reads before the detail in docs/. */
 const kMaxReadmeLines = 350;
@@ -45,7 +49,7 @@ function proseLines(markdown) {
   return out;
 }
 
-/** Every link target of a markdown file, with its line number: [text](target), [ref]: target, href/src. */
+/** Every link target of a markdown file, with its line number: [text](target), [ref]: target, href/src, <autolink>. */
 function linksOf(markdown) {
   const links = [];
   proseLines(markdown).forEach((line, i) => {
@@ -53,6 +57,7 @@ function linksOf(markdown) {
     const ref = /^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(\s|$)/.exec(line);
     if (ref) links.push({ target: ref[1], line: i + 1 });
     for (const m of line.matchAll(/\b(?:href|src)="([^"]+)"/g)) links.push({ target: m[1], line: i + 1 });
+    for (const m of line.matchAll(/<([a-z][a-z0-9+.-]*:[^>\s]+)>/gi)) links.push({ target: m[1], line: i + 1 });
   });
   return links;
 }
@@ -90,8 +95,57 @@ function repositoryAddress(pkg) {
   return url.replace(/^git\+/, '').replace(/\.git$/, '');
 }
 
+/**
+ * The names in the README's reference tables: under each class's heading (### McastRxSocket), the
+ * first cell of every row of the table whose header starts with "option" or "event"; a cell may
+ * name several (`iface` / `ifaces`), and event names lose their quotes.
+ */
+function readmeTables(markdown) {
+  const tables = {};
+  let cls = null;
+  let kind = null;
+  const prose = proseLines(markdown);
+  for (const [i, line] of markdown.split('\n').entries()) {
+    if (prose[i] === '' && line.trim() !== '') continue; // a fenced code block
+    const heading = /^#{1,6}\s+(.*?)\s*$/.exec(line);
+    if (heading) {
+      cls = heading[1] in kDocumented ? heading[1] : null;
+      kind = null;
+      continue;
+    }
+    if (cls === null || !line.startsWith('|')) {
+      if (line.trim() === '') kind = null;
+      continue;
+    }
+    const first = line.split('|')[1].trim();
+    if (kind === null) {
+      kind = /^option/.test(first) ? 'options' : /^event/.test(first) ? 'events' : 'other';
+      tables[cls] ??= { options: [], events: [] };
+      continue;
+    }
+    if (kind === 'other' || /^:?-+:?$/.test(first)) continue;
+    for (const m of first.matchAll(/`'?([^`']+)'?`/g)) tables[cls][kind].push(m[1]);
+  }
+  return tables;
+}
+
+/** The problems of the README's tables against the API's options and events (members: apiMembers()). */
+function checkTables(readme, members) {
+  const problems = [];
+  const tables = readmeTables(readme);
+  for (const [cls, kinds] of Object.entries(members)) {
+    for (const [kind, names] of Object.entries(kinds)) {
+      const listed = tables[cls]?.[kind] ?? [];
+      const what = `${kDocumented[cls][kind]} (${cls})`;
+      for (const n of names) if (!listed.includes(n)) problems.push(`README.md: the ${kind} table of ${cls} has no row for ${n}, which ${what} has: add one`);
+      for (const n of listed) if (!names.includes(n)) problems.push(`README.md: the ${kind} table of ${cls} lists ${n}, which ${what} does not have`);
+    }
+  }
+  return problems;
+}
+
 /** The problems of the repository's documentation (an empty list when there are none). */
-function checkRepository(root) {
+function checkRepository(root, members = require('./api-members').apiMembers(root)) {
   const problems = [];
   const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
   const repo = repositoryAddress(pkg);
@@ -103,12 +157,18 @@ function checkRepository(root) {
     if (bugs !== `${repo}/issues`) problems.push(`package.json: bugs is ${bugs}, not ${repo}/issues (derived from repository.url)`);
   }
   const owner = repo === null ? null : repo.slice(0, repo.lastIndexOf('/') + 1); // https://github.com/owner/
+  // The API reference's site (.github/workflows/docs.yml), where GitHub Pages puts a repository's.
+  const [ownerName, repoName] = repo === null ? [] : repo.split('/').slice(-2);
+  const pagesHost = repo === null ? null : `https://${ownerName.toLowerCase()}.github.io/`;
+  const pages = repo === null ? null : `${pagesHost}${repoName}/`;
 
   const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
   const lines = readme.endsWith('\n') ? readme.split('\n').length - 1 : readme.split('\n').length;
   if (lines >= kMaxReadmeLines) {
     problems.push(`README.md: ${lines} lines, the limit is under ${kMaxReadmeLines}: move detail to a page in docs/ and link it`);
   }
+
+  problems.push(...checkTables(readme, members));
 
   const slugCache = new Map();
   const slugsOf = (file) => {
@@ -120,6 +180,9 @@ function checkRepository(root) {
     for (const { target, line } of linksOf(fs.readFileSync(abs, 'utf8'))) {
       const where = `${file}:${line}: ${target}`;
       if (isAbsolute(target)) {
+        if (pagesHost !== null && target.startsWith(pagesHost) && !target.startsWith(pages)) {
+          problems.push(`${where}: a link to the project's GitHub Pages that is not the API reference's address derived from package.json's repository (${pages})`);
+        }
         if (owner === null || !target.startsWith(owner)) continue;
         if (!(target === repo || target.startsWith(`${repo}/`) || target.startsWith(`${repo}#`))) {
           problems.push(`${where}: a link into the project's GitHub account that does not start with package.json's repository (${repo})`);
@@ -173,7 +236,7 @@ function checkPacked(unpacked, files) {
   return problems;
 }
 
-module.exports = { checkPacked, checkRepository, headingSlugs, linksOf, kMaxReadmeLines };
+module.exports = { checkPacked, checkRepository, checkTables, headingSlugs, linksOf, readmeTables, kMaxReadmeLines };
 
 if (require.main === module) {
   const args = process.argv.slice(2);
@@ -191,7 +254,7 @@ if (require.main === module) {
     const root = path.resolve(__dirname, '..', '..');
     problems = checkRepository(root);
     const readmeLines = fs.readFileSync(path.join(root, 'README.md'), 'utf8').split('\n').length - 1;
-    what = `README.md ${readmeLines} lines (under ${kMaxReadmeLines}); every link in README.md and docs/*.md (${docFiles(root).length} files) resolves`;
+    what = `README.md ${readmeLines} lines (under ${kMaxReadmeLines}), its options and events tables list every option and event of both classes; every link in README.md and docs/*.md (${docFiles(root).length} files) resolves`;
   }
   for (const p of problems) console.error(`error: ${p}`);
   if (problems.length > 0) {

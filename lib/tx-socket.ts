@@ -16,7 +16,7 @@ import { followInterfaces } from './watch';
 /** Options of {@link McastTxSocket}. */
 export interface McastTxSocketOptions {
   /**
-   * The groups this socket may send to: send() to any other group throws ERR_GROUP_NOT_DECLARED.
+   * The groups this socket may send to: send() to any other group rejects with ERR_GROUP_NOT_DECLARED.
    * @defaultValue any group
    */
   groups?: string[];

@@ -11,9 +11,15 @@ interface DocsCheck {
   checkPacked(unpacked: string, files: string[]): string[];
   kMaxReadmeLines: number;
 }
-const docs = require('../scripts/docs/check-docs.js') as DocsCheck;
-
 const ROOT = path.join(__dirname, '..');
+const CHECK = path.join(ROOT, 'scripts', 'docs', 'check-docs.js');
+
+// A copy of the project without its docs and their check (the Windows run under Wine stages only
+// dist, lib, test and lab) skips these tests, visibly.
+const HAVE_DOCS = fs.existsSync(CHECK) && fs.existsSync(path.join(ROOT, 'README.md')) && fs.existsSync(path.join(ROOT, 'docs'));
+if (!HAVE_DOCS) console.log(`skipped docs tests: ${CHECK}, README.md or docs/ is not in this copy of the project`);
+const describeDocs = HAVE_DOCS ? describe : describe.skip;
+const docs = (HAVE_DOCS ? require(CHECK) : {}) as DocsCheck;
 const REPO = 'https://github.com/multicast-expert/multicast-expert';
 
 /** A scratch repository: package.json with the project's repository fields, a README, docs/ pages and other files. */
@@ -38,7 +44,7 @@ function check(files: Record<string, string>): string[] {
   return docs.checkRepository(root, {}); // the tables are checked on their own below
 }
 
-describe('the documentation', () => {
+describeDocs('the documentation', () => {
   it('README.md is under 350 lines, its tables list every option and event, and every link in README.md and docs/*.md resolves', () => {
     expect(docs.checkRepository(ROOT)).toEqual([]);
   });
@@ -51,7 +57,7 @@ describe('the documentation', () => {
   });
 });
 
-describe('the docs check can fail', () => {
+describeDocs('the docs check can fail', () => {
   const good = { 'README.md': '# x\n\n## Install\n\nSee [a](docs/a.md#part) and [b](#install).\n', 'docs/a.md': '# A\n\n## Part\n\n[back](../README.md)\n' };
 
   it('passes a good tree', () => {

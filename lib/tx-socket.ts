@@ -15,17 +15,37 @@ import { followInterfaces } from './watch';
 
 /** Options of {@link McastTxSocket}. */
 export interface McastTxSocketOptions {
-  /** If given, send() to any other group throws ERR_GROUP_NOT_DECLARED. */
+  /**
+   * The groups this socket may send to: send() to any other group rejects with ERR_GROUP_NOT_DECLARED.
+   * @defaultValue any group
+   */
   groups?: string[];
-  /** Default: the groups' family, else the iface address's, else 'ipv4'. */
+  /**
+   * The address family.
+   * @defaultValue the groups' family, else the iface address's, else 'ipv4'
+   */
   family?: Family;
-  /** Default: the default-gateway interface of the family. */
+  /**
+   * The interface to send from, by name, index, address or {@link IfaceInfo}; given as an address,
+   * datagrams also leave from that address.
+   * @defaultValue the interface of the family's default route (ERR_NO_DEFAULT_IFACE when there is none)
+   */
   iface?: IfaceSpecifier;
-  /** 0..255, default 1 (hop limit for IPv6). 0 keeps datagrams on this host. */
+  /**
+   * 0..255 (the hop limit for IPv6). 0 keeps datagrams on this host.
+   * @defaultValue 1
+   */
   ttl?: number;
-  /** Default false: this host's own receivers on other interfaces than loopback do not get our datagrams. */
+  /**
+   * This host's own receivers on interfaces other than loopback get our datagrams (on Linux and
+   * macOS the sender's setting decides, on Windows the receiver's).
+   * @defaultValue false
+   */
   externalLoopback?: boolean;
-  /** Local source port; default: any free port. */
+  /**
+   * Local source port.
+   * @defaultValue any free port
+   */
   port?: number;
 }
 

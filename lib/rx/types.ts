@@ -14,30 +14,59 @@ export interface McastRxSocketOptions {
   groups: string[];
   /** The UDP port, 1..65535. */
   port: number;
-  /** Default: the groups' family, else 'ipv4'. */
+  /**
+   * The address family.
+   * @defaultValue the groups' family, else 'ipv4'
+   */
   family?: Family;
-  /** One interface, or */
+  /**
+   * The one interface to join on, by name, index, address or {@link IfaceInfo}; give this or `ifaces`.
+   * @defaultValue every interface that is up, multicast-capable, not loopback and has an address of the family
+   */
   iface?: IfaceSpecifier;
-  /** several. Default: every interface that is up, multicast-capable, not loopback and has an address of the family. */
+  /**
+   * The interfaces to join on, each by name, index, address or {@link IfaceInfo}.
+   * @defaultValue every interface that is up, multicast-capable, not loopback and has an address of the family
+   */
   ifaces?: IfaceSpecifier[];
-  /** Source-specific multicast: only these senders (IPv4 and IPv6). */
+  /**
+   * Source-specific multicast: only these senders (IPv4 and IPv6).
+   * @defaultValue any source
+   */
   sources?: string[];
-  /** Default false; see the README's Loopback section. */
+  /**
+   * Receive this host's own datagrams on interfaces other than loopback (on Windows the receiver's
+   * setting decides, elsewhere the sender's); see the README's Loopback section.
+   * @defaultValue false
+   */
   externalLoopback?: boolean;
-  /** Default timeout of receive(), in ms; undefined waits forever, 0 does not wait. */
+  /**
+   * Default timeout of receive(), in ms; 0 does not wait. Also settable later: `rx.timeout = ms`.
+   * @defaultValue undefined: wait forever
+   */
   timeout?: number;
-  /** SO_RCVBUF in bytes. */
+  /**
+   * SO_RCVBUF in bytes; the OS caps it (Linux: net.core.rmem_max).
+   * @defaultValue the OS default
+   */
   receiveBufferSize?: number;
-  /** Default 65535; a longer datagram is cut and flagged `truncated`. */
+  /**
+   * The longest datagram delivered whole; a longer one is cut and flagged `truncated`.
+   * @defaultValue 65535
+   */
   maxMessageSize?: number;
-  /** Kernel receive timestamps in McastMessage.timestamp. */
+  /**
+   * Kernel receive timestamps in McastMessage.timestamp (ns since the epoch).
+   * @defaultValue false
+   */
   timestamps?: boolean;
   /**
-   * Default true: when an interface the socket listens on goes away (down, removed, or without an
+   * When an interface the socket listens on goes away (down, removed, or without an
    * address of the family) and comes back (up again, or a new interface of the same name), join the
    * groups there again; a socket on all interfaces also joins new ones. 'iface-lost' and
    * 'iface-joined' tell. False: keep the interfaces as opened, and only emit 'iface-lost'. A renamed
    * interface (Linux) is not lost: the socket follows it under its new name.
+   * @defaultValue true
    */
   rejoin?: boolean;
 }

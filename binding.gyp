@@ -6,11 +6,14 @@
         "native/addon.cc",
         "native/errors.cc",
         "native/js_convert.cc",
-        "native/iface_watcher.cc",
+        "native/iface_events.cc",
         "native/interfaces_binding.cc",
-        "native/os/interfaces_common.cc",
+        "native/os/interfaces.cc",
         "native/os/mcast_membership.cc",
-        "native/os/socket_common.cc",
+        "native/os/mcast_sockopt.cc",
+        "native/os/udp_socket.cc",
+        "native/rx_batch.cc",
+        "native/rx_filter_table.cc",
         "native/rx_socket.cc",
         "native/tx_socket.cc"
       ],
@@ -32,9 +35,13 @@
             "native/os/interfaces_linux.cc",
             "native/os/default_route_linux.cc",
             "native/os/mcast_sockopt_posix.cc",
+            "native/os/mcast_sockopt_linux.cc",
+            "native/os/udp_socket_posix.cc",
+            "native/os/udp_socket_linux.cc",
             "native/os/rx_reader_linux.cc",
             "native/os/tx_writer_posix.cc",
-            "native/os/iface_watch_linux.cc"
+            "native/os/tx_writer_linux.cc",
+            "native/os/iface_events_linux.cc"
           ]
         }],
         ["OS=='mac'", {
@@ -42,9 +49,13 @@
             "native/os/interfaces_darwin.cc",
             "native/os/default_route_darwin.cc",
             "native/os/mcast_sockopt_posix.cc",
+            "native/os/mcast_sockopt_darwin.cc",
+            "native/os/udp_socket_posix.cc",
+            "native/os/udp_socket_darwin.cc",
             "native/os/rx_reader_darwin.cc",
             "native/os/tx_writer_posix.cc",
-            "native/os/iface_watch_darwin.cc"
+            "native/os/tx_writer_darwin.cc",
+            "native/os/iface_events_darwin.cc"
           ],
           "defines": ["__APPLE_USE_RFC_3542"],
           "xcode_settings": {
@@ -58,9 +69,10 @@
             "native/os/interfaces_win.cc",
             "native/os/default_route_win.cc",
             "native/os/mcast_sockopt_win.cc",
+            "native/os/udp_socket_win.cc",
             "native/os/rx_reader_win.cc",
             "native/os/tx_writer_win.cc",
-            "native/os/iface_watch_win.cc"
+            "native/os/iface_events_win.cc"
           ],
           "defines": ["NOMINMAX"],
           "libraries": ["-lws2_32", "-liphlpapi"],

@@ -2,7 +2,7 @@
 'use strict';
 // `npm run bench`: measures multicast-expert against Node's dgram and against C programs (what the
 // kernel can do), side by side in one run, inside the private network lab, so that no packet ever
-// reaches this machine's network. See README.md, "Performance".
+// reaches this machine's network. See docs/performance.md.
 //
 //   npm run bench [-- --full | --smoke] [--runs N] [--seconds S] [--rss-seconds S] [--rate R] [--paced-rate R]
 //                 [--sizes 64,1200] [--only rx,tx,latency,open,rss] [--topology lo|lan]

@@ -196,6 +196,22 @@ export function fromNativeError(err: unknown, what: string): MulticastExpertErro
   return new MulticastExpertError(code, `${what}: ${detail}`, { errno, syscall, hint, cause: err });
 }
 
+/**
+ * Calls the native layer: what `call` returns, or the error it throws as a MulticastExpertError
+ * (fromNativeError, with `what` in the message), which `refine` may make more precise. The one way
+ * the library calls native code, except on the send path (McastTxSocket), whose errors name the
+ * state of the interface and which allocates nothing per datagram.
+ * @internal
+ */
+export function callNative<T>(what: string, call: () => T, refine?: (err: MulticastExpertError, raw: unknown) => MulticastExpertError): T {
+  try {
+    return call();
+  } catch (err) {
+    const e = fromNativeError(err, what);
+    throw refine === undefined ? e : refine(e, err);
+  }
+}
+
 /** Shorthand for a library error. @internal */
 export function fail(code: ErrorCode, message: string, hint?: string): never {
   throw new MulticastExpertError(code, message, hint === undefined ? {} : { hint });

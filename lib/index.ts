@@ -16,13 +16,7 @@ export {
   getInterfaceIps,
   scanInterfaces,
 } from './interfaces';
-export { type McastBatchMessage, McastTxSocket, type McastTxSocketOptions } from './tx-socket';
-export {
-  type McastMessage,
-  McastRxSocket,
-  type McastRxSocketEvents,
-  type McastRxSocketOptions,
-  type McastRxStats,
-  type ReceiveOptions,
-} from './rx-socket';
+export { type McastBatchMessage, McastTxSocket, type McastTxSocketEvents, type McastTxSocketOptions } from './tx-socket';
+export { McastRxSocket } from './rx-socket';
+export type { McastMessage, McastRxSocketEvents, McastRxSocketOptions, McastRxStats, ReceiveOptions } from './rx/types';
 export { type IfaceChange, type IfaceChangeType, type IfaceWatcher, type WatchInterfacesOptions, watchInterfaces } from './watch';

@@ -4,7 +4,7 @@
  * @module
  */
 import { type Family, checkFamily, describe, parseIp } from './addresses';
-import { ErrorCodes, fail, fromNativeError } from './errors';
+import { ErrorCodes, callNative, fail } from './errors';
 import { native } from './native';
 
 /** One address of an interface. */
@@ -57,12 +57,7 @@ export type IfaceSpecifier = string | number | IfaceInfo;
  * ```
  */
 export function scanInterfaces(): IfaceInfo[] {
-  let ifaces: Array<IfaceInfo & { vrf?: string }>;
-  try {
-    ifaces = JSON.parse(native().scanInterfaces()) as Array<IfaceInfo & { vrf?: string }>;
-  } catch (err) {
-    throw fromNativeError(err, 'listing interfaces');
-  }
+  const ifaces = JSON.parse(callNative('listing interfaces', () => native().scanInterfaces())) as Array<IfaceInfo & { vrf?: string }>;
   for (const iface of ifaces) {
     if (iface.vrf === undefined) continue;
     vrfs.set(iface, iface.vrf);
@@ -81,7 +76,7 @@ const vrfs = new WeakMap<IfaceInfo, string>();
  */
 export function unreachableVrfOf(iface: IfaceInfo): string | undefined {
   const vrf = vrfs.get(iface);
-  if (vrf === undefined || native().vrfDeliversToNewSockets(vrf)) return undefined;
+  if (vrf === undefined || callNative(`reading the state of VRF ${vrf}`, () => native().vrfDeliversToNewSockets(vrf))) return undefined;
   return vrf;
 }
 
@@ -242,12 +237,7 @@ export function getInterfaceIps(options?: { ipv4?: boolean; ipv6?: boolean }): s
 export function getDefaultGatewayIface(family: Family, options?: { ifaces?: IfaceInfo[] }): IfaceInfo | null {
   checkFamily(family);
   const given = ifacesOption(options);
-  let index: number;
-  try {
-    index = native().defaultRouteInterface(family === 'ipv4' ? 4 : 6);
-  } catch (err) {
-    throw fromNativeError(err, 'reading the routing table');
-  }
+  const index = callNative('reading the routing table', () => native().defaultRouteInterface(family === 'ipv4' ? 4 : 6));
   if (index === 0) return null;
   return (given ?? scanInterfaces()).find((i) => i.index === index) ?? null;
 }

@@ -1,6 +1,8 @@
 /**
- * The native addon: loaded once per environment (a prebuild when one matches this platform, else the
- * local build), and the TypeScript shape of what it exports. Only the library's own modules use it.
+ * The native addon: the TypeScript shape of what it exports (the contract that test/fake-native/
+ * implements too), and its loader: once per environment, a prebuild when one matches this platform,
+ * else the local build, checked against the record layout mirrored here. Only the library's own
+ * modules use it.
  * @internal
  * @module
  */
@@ -17,10 +19,16 @@ export interface NativeRxOptions {
 }
 
 export interface NativeRxSocket {
-  join(groupId: number, group: string, ifindex: number, ifaceAddress: string | null, sources: string[]): void;
-  leave(groupId: number, ifindex: number): boolean;
-  block(groupId: number, ifindex: number, source: string): void;
-  unblock(groupId: number, ifindex: number, source: string): void;
+  /**
+   * Brings the membership of `groupId` on interface `ifindex` to exactly this, in the OS and in the
+   * per-datagram filter: joined for any source (`sources` null) except `blocked`, or for `sources`
+   * only. Joins when it is new (`ifaceAddress` then chooses the OS socket on Windows), else joins
+   * and leaves sources, blocks and unblocks; all or nothing. Refuses (a plain Error) what the OS
+   * cannot express: blocked sources on a source-specific membership, a change of mode. No policy.
+   */
+  setMembership(groupId: number, group: string, ifindex: number, ifaceAddress: string | null, sources: string[] | null, blocked: string[]): void;
+  /** Leaves the membership of `groupId` on `ifindex`; false when there is none. */
+  dropMembership(groupId: number, ifindex: number): boolean;
   pause(): void;
   resume(): void;
   setKeepAlive(keepAlive: boolean): void;
@@ -54,8 +62,9 @@ export interface NativeTxSocket {
   close(): void;
 }
 
-/** Calls back (with null) when interfaces or addresses may have changed; with an error when the OS source failed and stopped. */
-export interface NativeIfaceWatcher {
+/** The OS's source of interface events (rtnetlink, a routing socket, IP Helper notifications): see NativeAddon.IfaceEvents. */
+export interface NativeIfaceEvents {
+  /** Stops the events; idempotent. */
   close(): void;
 }
 
@@ -65,6 +74,7 @@ export interface NativeAddon {
   defaultRouteInterface(family: 4 | 6): number;
   /** Whether a socket opened now gets the datagrams of the VRF's members (Linux; elsewhere true). */
   vrfDeliversToNewSockets(vrf: string): boolean;
+  /** Words per receive metadata record: must equal RxRecord.words (checked at load). */
   rxRecordWords: number;
   RxSocket: new (
     options: NativeRxOptions,
@@ -74,7 +84,12 @@ export interface NativeAddon {
     onError: (err: Error) => void,
   ) => NativeRxSocket;
   TxSocket: new (options: NativeTxOptions) => NativeTxSocket;
-  IfaceWatcher: new (onChange: (err: Error | null) => void) => NativeIfaceWatcher;
+  /**
+   * Calls `onChange` with null when interfaces or addresses may have changed (the OS says only that
+   * something did), and with an error when the OS source failed and stopped. Never keeps the
+   * process running.
+   */
+  IfaceEvents: new (onChange: (err: Error | null) => void) => NativeIfaceEvents;
 }
 
 /** Word offsets in a receive metadata record; the native side (rx_socket.h) writes this layout. */
@@ -103,18 +118,41 @@ let loaded: NativeAddon | undefined;
  */
 const kTestAddonVariable = 'MULTICAST_EXPERT_INTERNAL_TEST_ADDON';
 
-/** The addon, loaded on first use. */
+/**
+ * The addon as it was loaded, once checked: a build whose receive records are laid out otherwise
+ * than RxRecord says (a stale build beside newer JavaScript) would hand out wrong groups, sources
+ * and data, so it is refused.
+ */
+function checked(loadedExports: unknown, from: string): NativeAddon {
+  const addon = loadedExports as NativeAddon;
+  if (addon.rxRecordWords !== RxRecord.words)
+    throw new Error(
+      `multicast-expert: the native addon (${from}) lays out receive records in ${String(addon.rxRecordWords)} words, this JavaScript in ${RxRecord.words}: they are of different versions; rebuild the addon (npm run build:native) or reinstall the package`,
+    );
+  return addon;
+}
+
+/** The addon, loaded (and checked) on first use. */
 export function native(): NativeAddon {
   if (loaded === undefined) {
     const testAddon = process.env[kTestAddonVariable];
     if (testAddon !== undefined && testAddon !== '') {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      loaded = require(path.resolve(testAddon)) as NativeAddon;
+      loaded = checked(require(path.resolve(testAddon)), testAddon);
     } else {
+      const root = path.join(__dirname, '..');
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const load = require('node-gyp-build') as (dir: string) => unknown;
-      loaded = load(path.join(__dirname, '..')) as NativeAddon;
+      loaded = checked(load(root), `node-gyp-build in ${root}`);
     }
   }
   return loaded;
+}
+
+/**
+ * Replaces the addon, for tests only (test/fake-native/): every native call from then on goes to
+ * `addon`, which is checked as a loaded one is. Not exported by the package.
+ */
+export function setNativeAddonForTests(addon: NativeAddon): void {
+  loaded = checked(addon, 'set for tests');
 }

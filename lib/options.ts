@@ -4,7 +4,7 @@
  * @internal
  * @module
  */
-import { type Family, type ParsedIp, describe, parseGroup, parseIp } from './addresses';
+import { type Family, type ParsedIp, describe, parseGroup, parseIp, parseSource } from './addresses';
 import { ErrorCodes, fail } from './errors';
 import type { IfaceSpecifier } from './interfaces';
 
@@ -63,6 +63,13 @@ export function checkGroups(value: unknown, what: string, family?: Family): Pars
     out.push(p);
   }
   return out;
+}
+
+/** Source addresses of the family, canonical and without duplicates. */
+export function checkSources(value: unknown, family: Family, what: string): string[] {
+  const out = new Set<string>();
+  for (const s of checkArray(value, what)) out.add(parseSource(s, family).address);
+  return [...out];
 }
 
 /** The family an interface specifier implies, when it is an address. */

@@ -2,29 +2,57 @@
  * McastTxSocket: sends multicast out of one chosen interface.
  * @module
  */
-import { type Family, describe, parseGroup, parseIp } from './addresses';
-import { ErrorCodes, MulticastExpertError, fail, fromNativeError } from './errors';
-import { type IfaceInfo, type IfaceSpecifier, getDefaultGatewayIface, preferredAddress, resolveOneIface, scanInterfaces } from './interfaces';
+import { type Family, checkFamily, describe, parseGroup, parseIp } from './addresses';
+import { ErrorCodes, MulticastExpertError, callNative, fail, fromNativeError } from './errors';
+import { type IfaceInfo, type IfaceSpecifier, getDefaultGatewayIface, preferredAddress, resolveOneIface } from './interfaces';
 import { type NativeTxSocket, native } from './native';
 import { checkBoolean, checkGroups, checkInteger, checkOptions, checkPort, familyOfSpecifier } from './options';
 import { warnClosedByGc } from './gc-warning';
-import { DestinationTable } from './tx-destinations';
-import { type IfaceChange, followInterfaces, isIfaceUp } from './watch';
+import { DestinationTable } from './tx/destinations';
+import { TxTarget } from './tx/target';
+import { TypedEmitter } from './typed-emitter';
+import { followInterfaces } from './watch';
 
 /** Options of {@link McastTxSocket}. */
 export interface McastTxSocketOptions {
-  /** If given, send() to any other group throws ERR_GROUP_NOT_DECLARED. */
+  /**
+   * The groups this socket may send to: send() to any other group rejects with ERR_GROUP_NOT_DECLARED.
+   * @defaultValue any group
+   */
   groups?: string[];
-  /** Default: the groups' family, else the iface address's, else 'ipv4'. */
+  /**
+   * The address family.
+   * @defaultValue the groups' family, else the iface address's, else 'ipv4'
+   */
   family?: Family;
-  /** Default: the default-gateway interface of the family. */
+  /**
+   * The interface to send from, by name, index, address or {@link IfaceInfo}; given as an address,
+   * datagrams also leave from that address.
+   * @defaultValue the interface of the family's default route (ERR_NO_DEFAULT_IFACE when there is none)
+   */
   iface?: IfaceSpecifier;
-  /** 0..255, default 1 (hop limit for IPv6). 0 keeps datagrams on this host. */
+  /**
+   * 0..255 (the hop limit for IPv6). 0 keeps datagrams on this host.
+   * @defaultValue 1
+   */
   ttl?: number;
-  /** Default false: this host's own receivers on other interfaces than loopback do not get our datagrams. */
+  /**
+   * This host's own receivers on interfaces other than loopback get our datagrams (on Linux and
+   * macOS the sender's setting decides, on Windows the receiver's).
+   * @defaultValue false
+   */
   externalLoopback?: boolean;
-  /** Local source port; default: any free port. */
+  /**
+   * Local source port.
+   * @defaultValue any free port
+   */
   port?: number;
+}
+
+/** The events of a {@link McastTxSocket}, each with the arguments its listeners get. */
+export interface McastTxSocketEvents {
+  /** The socket was closed (emitted on the next tick after close()). */
+  close: [];
 }
 
 /** One datagram of {@link McastTxSocket.sendBatch}. */
@@ -49,201 +77,14 @@ interface SendJob {
   what: string;
 }
 
-/** OS error codes that can mean "the interface is gone, down, or lost its address". */
-const kIfaceErrors = new Set(['ENODEV', 'ENXIO', 'ENETDOWN', 'ENETUNREACH', 'EADDRNOTAVAIL', 'EHOSTUNREACH']);
-
-/**
- * The interface a sender sends out of, followed as it changes: by name, since a removed interface
- * that comes back (a USB adapter plugged in again, a VPN reconnecting) does so under a new index. It
- * holds the native socket but never the McastTxSocket, so that an unused socket can still be
- * garbage-collected (and then closed).
- */
-class TxTarget {
-  /** The interface as last seen. */
-  iface: IfaceInfo;
-  /** No interface of this name exists (or none that can be sent from): sends are refused. */
-  gone = false;
-  /** Counts re-targets, so that a send can tell that a rescan moved the socket. */
-  generation = 0;
-  unfollow: (() => void) | null = null;
-  closed = false;
-  /** The IPv4 address given with IP_MULTICAST_IF (Linux sends from it, and refuses once it is gone). */
-  #targetAddress: string | null;
-  /** A rescan on a send error at most once per loop turn. */
-  #refreshedThisTurn = false;
-
-  constructor(
-    readonly handle: NativeTxSocket,
-    iface: IfaceInfo,
-    readonly family: Family,
-    /** Set when the socket is bound to one address of the interface (iface given as an address). */
-    readonly bindAddress: string | null,
-    targetAddress: string | null,
-  ) {
-    this.iface = iface;
-    this.#targetAddress = targetAddress;
-  }
-
-  /** The interface monitor's subscriber: follows each new scan. */
-  followChanges(changes: readonly IfaceChange[], current: ReadonlyMap<number, IfaceInfo>): void {
-    // A renamed interface (Linux keeps its index) is the same interface: go on with its new name.
-    for (const change of changes) if (change.type === 'renamed' && change.iface.index === this.iface.index) this.iface = change.iface;
-    this.follow(current);
-  }
-
-  /** Brings the socket in line with `current` (a scan by index). */
-  follow(current: ReadonlyMap<number, IfaceInfo>): void {
-    if (this.closed) return;
-    if (this.bindAddress !== null) {
-      this.#followAddress(current);
-      return;
-    }
-    const name = this.iface.name;
-    const now = current.get(this.iface.index);
-    if (now !== undefined && now.name === name) {
-      this.iface = now;
-      this.gone = false;
-      // Still there: only a new IPv4 address needs telling the OS.
-      const address = this.#sourceAddress(now);
-      if (this.family === 'ipv4' && address !== undefined && address !== this.#targetAddress) this.#retarget(now, address);
-      return;
-    }
-    let back: IfaceInfo | undefined;
-    for (const iface of current.values()) if (iface.name === name) back = iface;
-    if (back === undefined) {
-      this.gone = true;
-      return;
-    }
-    const address = this.#sourceAddress(back);
-    if (address === undefined) {
-      // Back, but with nothing to send from yet: wait for its address.
-      this.gone = true;
-      return;
-    }
-    this.#retarget(back, address);
-  }
-
-  /**
-   * A socket given an address sends from that address, out of whichever interface holds it: when
-   * the address moves to another interface (a VIP that fails over, an address given to a new
-   * interface), the socket moves with it; while no interface holds it, sends are refused.
-   */
-  #followAddress(current: ReadonlyMap<number, IfaceInfo>): void {
-    const address = this.bindAddress as string;
-    const own = current.get(this.iface.index);
-    if (own !== undefined && this.#sourceAddress(own) !== undefined) {
-      this.iface = own;
-      this.gone = false;
-      return;
-    }
-    for (const iface of current.values()) {
-      if (this.#sourceAddress(iface) === undefined) continue;
-      this.#retarget(iface, address);
-      return;
-    }
-    this.gone = true;
-  }
-
-  /** The address to name with IP_MULTICAST_IF on `iface`, or undefined when it cannot be sent from. */
-  #sourceAddress(iface: IfaceInfo): string | undefined {
-    if (this.bindAddress !== null) {
-      // Bound to one address: only that address on the interface will do. An IPv6 link-local
-      // address ties the socket to its interface's index for good (its scope): it never moves.
-      const list = this.family === 'ipv4' ? iface.ipv4 : iface.ipv6;
-      const found = list.find((a) => a.address === this.bindAddress && (!a.scopeId || iface.index === this.iface.index));
-      return found?.address;
-    }
-    return preferredAddress(iface, this.family)?.address;
-  }
-
-  #retarget(iface: IfaceInfo, address: string): void {
-    try {
-      this.handle.retarget(iface.index, this.family === 'ipv4' ? address : null, iface.loopback);
-    } catch {
-      // The interface went again under our feet, or the OS refused: stay as we are; the next
-      // change tries again.
-      this.gone = this.iface.index !== iface.index;
-      return;
-    }
-    this.iface = iface;
-    this.gone = false;
-    this.#targetAddress = this.family === 'ipv4' ? address : null;
-    this.generation++;
-  }
-
-  /** Rescans now (at most once per loop turn): for a send that failed or was refused before the monitor caught up. */
-  refresh(): void {
-    if (this.#refreshedThisTurn) return;
-    this.#refreshedThisTurn = true;
-    setImmediate(() => {
-      this.#refreshedThisTurn = false;
-    }).unref();
-    try {
-      this.follow(new Map(scanInterfaces().map((i) => [i.index, i])));
-    } catch {
-      // Without a scan we know no better than before.
-    }
-  }
-
-  /** The error for a send that failed with `err` (or was refused, when `err` is null), naming the interface when it is the cause. */
-  sendError(err: unknown, what: string): MulticastExpertError {
-    if (err instanceof MulticastExpertError) return err;
-    const native = err === null ? null : fromNativeError(err, what);
-    if (native !== null && !kIfaceErrors.has(native.code)) return native;
-    this.refresh();
-    const iface = this.iface;
-    const who = `interface ${iface.name} (index ${iface.index})`;
-    let state: string;
-    let hint: string;
-    if (this.gone && this.bindAddress !== null) {
-      state = `no longer holds ${this.bindAddress}, and no other interface does`;
-      hint = `sending resumes by itself once an interface holds ${this.bindAddress} again; nothing is sent from another address meanwhile`;
-    } else if (this.gone) {
-      state = 'is gone';
-      hint = `sending resumes by itself once an interface named ${iface.name} is back with an ${this.family} address; nothing is sent out of another interface meanwhile`;
-    } else if (!isIfaceUp(iface)) {
-      state = 'is down';
-      hint = `sending resumes by itself once ${iface.name} is up again`;
-    } else if (this.#sourceAddress(iface) === undefined) {
-      state = `has no ${this.family} address`;
-      hint = `sending resumes by itself once ${iface.name} has an ${this.family} address again`;
-    } else {
-      if (native !== null) return native;
-      state = 'has changed';
-      hint = 'send again';
-    }
-    if (native === null) {
-      // Refused here, before the OS: the code the OS gives for a removed interface.
-      return new MulticastExpertError('ENODEV', `${what}: ${who} ${state}`, { syscall: 'sendto', hint });
-    }
-    const detail = native.syscall !== undefined ? ` (${native.syscall} ${native.code})` : ` (${native.code})`;
-    return new MulticastExpertError(native.code, `${what}: ${who} ${state}${detail}`, {
-      ...(native.errno !== undefined ? { errno: native.errno } : {}),
-      ...(native.syscall !== undefined ? { syscall: native.syscall } : {}),
-      hint,
-      cause: err,
-    });
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.unfollow?.();
-    this.unfollow = null;
-    this.handle.close();
-  }
-}
-
 const registry = new FinalizationRegistry<TxTarget>((target) => {
   if (target.closed) return;
   target.close();
   warnClosedByGc('McastTxSocket');
 });
 
-/** The error for a sender that could not be opened on `iface`. */
-function senderOpenError(err: unknown, iface: IfaceInfo, family: Family, bindAddress: string | null): MulticastExpertError {
-  const what = `opening a multicast sender on ${iface.name}`;
-  const e = fromNativeError(err, what);
+/** The error for a sender that could not be opened on `iface` (`e`, from `err`), made more precise where we can. */
+function senderOpenError(e: MulticastExpertError, err: unknown, what: string, iface: IfaceInfo, family: Family, bindAddress: string | null): MulticastExpertError {
   // An IPv6 address is listed from the moment it is added, but can be bound only once duplicate
   // address detection has passed: for an address the scan has just shown on the interface, that is
   // what EADDRNOTAVAIL means.
@@ -267,7 +108,8 @@ function toBytes(data: unknown, index: number): Uint8Array {
 }
 
 /**
- * A socket that sends UDP datagrams to multicast groups out of one interface.
+ * A socket that sends UDP datagrams to multicast groups out of one interface. Its errors are those of
+ * its calls (a throw, or a rejected send); its one event is 'close' (see {@link McastTxSocketEvents}).
  *
  * ```ts
  * const tx = new McastTxSocket({ groups: ['239.1.2.3'], iface: 'eth0' });
@@ -275,7 +117,7 @@ function toBytes(data: unknown, index: number): Uint8Array {
  * tx.close();
  * ```
  */
-export class McastTxSocket {
+export class McastTxSocket extends TypedEmitter<McastTxSocketEvents> {
   /** The address family of the socket. */
   readonly family: Family;
   readonly #target: TxTarget;
@@ -289,11 +131,12 @@ export class McastTxSocket {
 
   /** Opens the socket at once; throws on bad options, leaving nothing open. */
   constructor(options: McastTxSocketOptions = {}) {
+    super();
     const o = checkOptions<McastTxSocketOptions>(options, kTxOptions, 'McastTxSocket options');
-    const groups = o.groups === undefined ? undefined : checkGroups(o.groups, 'groups', o.family);
-    const family: Family = o.family ?? groups?.[0]?.family ?? familyOfSpecifier(o.iface) ?? 'ipv4';
-    if (o.family !== undefined && o.family !== 'ipv4' && o.family !== 'ipv6')
-      fail(ErrorCodes.INVALID_OPTION, `family must be 'ipv4' or 'ipv6', got ${describe(o.family)}`);
+    // Checked first, as a receiver does: the groups and the interface are read in its light.
+    const givenFamily = o.family === undefined ? undefined : checkFamily(o.family);
+    const groups = o.groups === undefined ? undefined : checkGroups(o.groups, 'groups', givenFamily);
+    const family: Family = givenFamily ?? groups?.[0]?.family ?? familyOfSpecifier(o.iface) ?? 'ipv4';
     this.ttl = o.ttl === undefined ? 1 : checkInteger(o.ttl, 'ttl', 0, 255);
     const externalLoopback = checkBoolean(o.externalLoopback, 'externalLoopback', false);
     const port = o.port === undefined ? 0 : checkPort(o.port, 'port', true);
@@ -320,21 +163,18 @@ export class McastTxSocket {
 
     this.family = family;
     this.#declared = groups === undefined ? null : new Set(groups.map((g) => g.address));
-    let handle: NativeTxSocket;
-    try {
-      handle = new (native().TxSocket)({
-        family: family === 'ipv4' ? 4 : 6,
-        ifindex: iface.index,
-        ifaceAddress: family === 'ipv4' ? address.address : null,
-        bindAddress,
-        port,
-        ttl: this.ttl,
-        externalLoopback,
-        ifaceIsLoopback: iface.loopback,
-      });
-    } catch (err) {
-      throw senderOpenError(err, iface, family, bindAddress);
-    }
+    const settings = {
+      family: family === 'ipv4' ? 4 : 6,
+      ifindex: iface.index,
+      ifaceAddress: family === 'ipv4' ? address.address : null,
+      bindAddress,
+      port,
+      ttl: this.ttl,
+      externalLoopback,
+      ifaceIsLoopback: iface.loopback,
+    } as const;
+    const what = `opening a multicast sender on ${iface.name}`;
+    const handle = callNative(what, () => new (native().TxSocket)(settings), (e, err) => senderOpenError(e, err, what, iface, family, bindAddress));
     const target = new TxTarget(handle, iface, family, bindAddress, family === 'ipv4' ? address.address : null);
     this.#target = target;
     this.#table = new DestinationTable(handle.setDestination.bind(handle));
@@ -532,10 +372,17 @@ export class McastTxSocket {
     registry.unregister(this);
     this.#target.close();
     for (const job of this.#queue.splice(0)) this.#settle(job, new MulticastExpertError(ErrorCodes.SOCKET_CLOSED, `${job.what}: the McastTxSocket was closed`));
+    process.nextTick(() => this.emit('close'));
   }
 
   /** Same as close(). */
   [Symbol.dispose](): void {
     this.close();
+  }
+
+  /** close(), as a promise. */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return Promise.resolve();
   }
 }

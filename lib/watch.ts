@@ -3,16 +3,16 @@
  * which receivers (to rejoin) and senders (to re-target) follow too.
  *
  * The OS only says "something changed" (rtnetlink on Linux, a PF_ROUTE socket on macOS, IP Helper
- * notifications on Windows, see native/os/iface_watch.h). The monitor then scans the interfaces again
+ * notifications on Windows, see native/os/iface_events.h). The monitor then scans the interfaces again
  * (0.1 ms with a few interfaces, about 6 ms with 500) and compares with its previous scan, so every
  * subscriber gets typed changes, computed once. A burst of OS messages leads to one scan per
  * event-loop turn; nothing is polled on a timer.
  * @module
  */
 import { type Family, describe } from './addresses';
-import { ErrorCodes, MulticastExpertError, fail, fromNativeError } from './errors';
+import { ErrorCodes, MulticastExpertError, callNative, fail, fromNativeError } from './errors';
 import { type IfaceAddress, type IfaceInfo, scanInterfaces } from './interfaces';
-import { type NativeIfaceWatcher, native } from './native';
+import { type NativeIfaceEvents, native } from './native';
 import { checkOptions } from './options';
 
 /** What changed about an interface. */
@@ -156,10 +156,11 @@ let warnedUnwatchable = false;
 
 /**
  * The one interface monitor of this environment (the main thread and each worker have their own):
- * one native watcher while anyone subscribes, one scan per change, shared by every subscriber.
+ * one native source of interface events while anyone subscribes, one scan per change, shared by
+ * every subscriber (receivers, senders, and the public watchers of watchInterfaces()).
  */
 class InterfaceMonitor {
-  #handle: NativeIfaceWatcher | null = null;
+  #handle: NativeIfaceEvents | null = null;
   #snapshot = new Map<number, IfaceInfo>();
   readonly #subscribers = new Set<IfaceSubscriber>();
   #rescanScheduled = false;
@@ -183,12 +184,8 @@ class InterfaceMonitor {
   }
 
   #open(): void {
-    let handle: NativeIfaceWatcher | null = null;
-    try {
-      handle = new (native().IfaceWatcher)((err) => this.#onNative(handle, err));
-    } catch (err) {
-      throw fromNativeError(err, 'watching interfaces');
-    }
+    let handle: NativeIfaceEvents | null = null;
+    handle = callNative('watching interfaces', () => new (native().IfaceEvents)((err) => this.#onNative(handle, err)));
     // The baseline is scanned after the OS source is open, so that no change can fall in between.
     try {
       this.#snapshot = scanByIndex();
@@ -214,7 +211,7 @@ class InterfaceMonitor {
     this.#closing.unref();
   }
 
-  #onNative(handle: NativeIfaceWatcher | null, err: Error | null): void {
+  #onNative(handle: NativeIfaceEvents | null, err: Error | null): void {
     if (handle === null || handle !== this.#handle) return;
     if (err !== null) {
       // The OS source failed (it never has in practice). Start over with a new one, which also
@@ -298,7 +295,8 @@ export function followInterfaces(subscriber: IfaceSubscriber): () => void {
   }
 }
 
-class Watcher implements IfaceWatcher {
+/** What watchInterfaces() returns: one listener's subscription to the monitor. */
+class ChangeSubscription implements IfaceWatcher {
   #unsubscribe: (() => void) | null = null;
   #disposeAbort: (() => void) | null = null;
 
@@ -362,5 +360,5 @@ export function watchInterfaces(listener: (change: IfaceChange) => void, options
   if (typeof listener !== 'function') fail(ErrorCodes.INVALID_OPTION, `listener must be a function, got ${describe(listener)}`);
   const o = checkOptions<WatchInterfacesOptions>(options, ['signal'], 'watchInterfaces options');
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) fail(ErrorCodes.INVALID_OPTION, `signal must be an AbortSignal, got ${describe(o.signal)}`);
-  return new Watcher(listener, o.signal);
+  return new ChangeSubscription(listener, o.signal);
 }

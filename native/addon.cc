@@ -6,7 +6,7 @@
 #include <memory>
 #include <vector>
 
-#include "iface_watcher.h"
+#include "iface_events.h"
 #include "interfaces_binding.h"
 #include "rx_socket.h"
 #include "tx_socket.h"
@@ -62,7 +62,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mce::InitInterfaces(env, exports);
   mce::RxSocket::Init(env, exports);
   mce::TxSocket::Init(env, exports);
-  mce::IfaceWatcher::Init(env, exports);
+  mce::IfaceEvents::Init(env, exports);
   return exports;
 }
 

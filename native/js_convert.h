@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "os/platform.h"
+#include "os/sock_addr.h"
 
 namespace mce {
 

@@ -10,22 +10,8 @@ namespace {
 
 // More than this many datagrams in one wake-up and the loop gets a turn before we read on.
 constexpr size_t kMaxPerWakeup = 4096;
-// A batch is handed over early once its data grows past this.
-constexpr size_t kMaxPendingBytes = 4u << 20;
-// Size of a slab (see rx_socket.h). Larger: fewer allocations; smaller: less memory kept alive by a
-// Buffer that JavaScript retains (the whole slab stays, as with Node's own Buffer pool). The README
-// promises 64 KB. Every datagram fits one (maxMessageSize is at most 65535).
-constexpr size_t kSlabBytes = 64u << 10;
-// A datagram larger than this gets an ArrayBuffer of its own: in a slab it would leave much of it
-// unused behind it, and it pins only itself.
-constexpr size_t kOwnBufferBytes = kSlabBytes / 2;
 
-bool Contains(const std::vector<SockAddr>& list, const SockAddr& a) {
-  for (const SockAddr& x : list)
-    if (x.sameAddress(a)) return true;
-  return false;
-}
-
+// An address list argument: null or undefined is none.
 std::vector<SockAddr> ArgAddressList(const Napi::CallbackInfo& info, size_t i, const char* what) {
   std::vector<SockAddr> out;
   if (i >= info.Length() || info[i].IsUndefined() || info[i].IsNull()) return out;
@@ -46,10 +32,8 @@ std::vector<SockAddr> ArgAddressList(const Napi::CallbackInfo& info, size_t i, c
 void RxSocket::Init(Napi::Env env, Napi::Object exports) {
   Napi::Function ctor = DefineClass(env, "RxSocket",
                                     {
-                                        InstanceMethod("join", &RxSocket::Join),
-                                        InstanceMethod("leave", &RxSocket::Leave),
-                                        InstanceMethod("block", &RxSocket::Block),
-                                        InstanceMethod("unblock", &RxSocket::Unblock),
+                                        InstanceMethod("setMembership", &RxSocket::SetMembership),
+                                        InstanceMethod("dropMembership", &RxSocket::DropMembership),
                                         InstanceMethod("pause", &RxSocket::Pause),
                                         InstanceMethod("resume", &RxSocket::Resume),
                                         InstanceMethod("setKeepAlive", &RxSocket::SetKeepAlive),
@@ -86,12 +70,12 @@ RxSocket::RxSocket(const Napi::CallbackInfo& info)
   if (info.Length() < 2 || !info[1].IsArrayBuffer())
     throw Napi::TypeError::New(env, "meta must be an ArrayBuffer");
   Napi::ArrayBuffer meta = info[1].As<Napi::ArrayBuffer>();
-  // Records are gathered natively (pendingRecords_) before they are copied into meta: a larger
-  // buffer than a wake-up can fill would only cost memory.
-  metaCapacity_ = std::min(meta.ByteLength() / (kRecordWords * sizeof(uint32_t)), kMaxPerWakeup);
-  if (metaCapacity_ < RxReader::BatchLimit())
+  // Records are gathered natively (RxBatch) before they are copied into meta: a larger buffer than
+  // a wake-up can fill would only cost memory.
+  size_t maxRecords = std::min(meta.ByteLength() / (kRecordWords * sizeof(uint32_t)), kMaxPerWakeup);
+  if (maxRecords < RxReader::BatchLimit())
     throw Napi::RangeError::New(env, "meta is too small for one batch");
-  pendingRecords_.assign(metaCapacity_ * kRecordWords, 0);
+  batch_.reset(new RxBatch(maxRecords));
   onBatch_ = Napi::Persistent(ArgFunction(info, 2, "onBatch"));
   onError_ = Napi::Persistent(ArgFunction(info, 3, "onError"));
   metaRef_ = Napi::Persistent(meta);
@@ -116,7 +100,7 @@ RxSocket::RxSocket(const Napi::CallbackInfo& info)
 RxSocket::~RxSocket() { CloseHandles(); }
 
 void RxSocket::CloseHandles() {
-  while (!endpoints_.empty()) CloseEndpoint(endpoints_.back().get());
+  filters_.CloseAll();
   if (check_ != nullptr) {
     if (checkActive_) uv_check_stop(check_);
     checkActive_ = false;
@@ -125,180 +109,73 @@ void RxSocket::CloseHandles() {
     data_->Unregister(this);
   }
   closed_ = true;
-  pendingCount_ = 0;
-  pendingData_.clear();
+  if (batch_) batch_->Drop();
 }
 
 // ---- Memberships ---------------------------------------------------------------------------------
 
-RxSocket::Endpoint* RxSocket::FindEndpoint(const std::string& key) {
-  for (auto& e : endpoints_)
-    if (e->key == key) return e.get();
-  return nullptr;
+// setMembership(groupId, group, ifindex, ifaceAddress | null, sources: string[] | null, blocked: string[]):
+// the filter of (groupId, ifindex) becomes exactly this, in the OS too (null sources: any source).
+Napi::Value RxSocket::SetMembership(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  // Every argument is read before the table is touched.
+  RxFilterSpec spec;
+  spec.groupId = ArgUint32(info, 0, "groupId");
+  spec.group = ArgAddress(info, 1, "group");
+  spec.ifindex = ArgUint32(info, 2, "ifindex");
+  SockAddr ifaceAddress;
+  if (info.Length() > 3 && info[3].IsString()) {
+    ifaceAddress = ArgAddress(info, 3, "ifaceAddress", port_, spec.ifindex);
+    spec.ifaceAddress = &ifaceAddress;
+  }
+  spec.anySource = info.Length() <= 4 || info[4].IsNull() || info[4].IsUndefined();
+  spec.sources = ArgAddressList(info, 4, "sources");
+  spec.blocked = ArgAddressList(info, 5, "blocked");
+  if (spec.group.family() != settings_.family) throw Napi::TypeError::New(env, "group family mismatch");
+  for (const auto* list : {&spec.sources, &spec.blocked})
+    for (const SockAddr& s : *list)
+      if (s.family() != settings_.family) throw Napi::TypeError::New(env, "source family mismatch");
+  if (closed_) throw Napi::Error::New(env, "socket is closed");
+  RxFilterError error = filters_.Set(spec);
+  if (error.refused != nullptr) throw Napi::Error::New(env, error.refused);
+  ThrowIfFailed(env, error.os);
+  return env.Undefined();
 }
 
-RxSocket::Membership* RxSocket::FindMembership(uint32_t groupId, uint32_t ifindex, Endpoint** endpoint) {
-  for (auto& e : endpoints_)
-    for (Membership& m : e->memberships)
-      if (m.groupId == groupId && m.ifindex == ifindex) {
-        if (endpoint) *endpoint = e.get();
-        return &m;
-      }
-  return nullptr;
+// dropMembership(groupId, ifindex): true if there was such a membership.
+Napi::Value RxSocket::DropMembership(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t groupId = ArgUint32(info, 0, "groupId");
+  uint32_t ifindex = ArgUint32(info, 1, "ifindex");
+  if (closed_) return Napi::Boolean::New(env, false);
+  SysError error;
+  bool found = filters_.Drop(groupId, ifindex, error);
+  ThrowIfFailed(env, error);
+  return Napi::Boolean::New(env, found);
 }
 
-RxSocket::Endpoint* RxSocket::OpenEndpoint(Napi::Env env, const RxBindPlan& plan) {
-  auto endpoint = std::make_unique<Endpoint>();
-  endpoint->owner = this;
-  endpoint->key = plan.key;
-  ThrowIfFailed(env, OpenUdpSocket(settings_.family, endpoint->socket));
-  ThrowIfFailed(env, PrepareRxSocket(endpoint->socket.get(), settings_));
-  ThrowIfFailed(env, BindSocket(endpoint->socket.get(), plan.bindAddress));
+SysError RxSocket::Attach(Endpoint& endpoint) {
   auto* poll = new uv_poll_t;
-  int rc = uv_poll_init_socket(data_->loop(), poll, endpoint->socket.get());
+  int rc = uv_poll_init_socket(data_->loop(), poll, endpoint.socket.get());
   if (rc != 0) {
     delete poll;
-    throw MakeOsError(env, SysError{rc, "uv_poll_init_socket"});
+    return SysError{rc, "uv_poll_init_socket"};
   }
   data_->HandleOpened();
-  poll->data = endpoint.get();
-  endpoint->poll = poll;
-  ApplyKeepAlive(*endpoint);
-  endpoints_.push_back(std::move(endpoint));
-  Endpoint* opened = endpoints_.back().get();
-  // A socket that is never read would be joined and deaf: that is an error, not a quiet success.
-  SysError error = StartPolling(*opened);
-  if (error) {
-    CloseEndpoint(opened);
-    throw MakeOsError(env, error);
-  }
-  return opened;
+  poll->data = &endpoint;
+  endpoint.poll = poll;
+  ApplyKeepAlive(endpoint);
+  return StartPolling(endpoint);
 }
 
-void RxSocket::CloseEndpoint(Endpoint* endpoint) {
+void RxSocket::Detach(Endpoint& endpoint) {
   uint64_t drops = 0;
-  if (ReadKernelDrops(endpoint->socket.get(), drops))
+  if (ReadKernelDrops(endpoint.socket.get(), drops))
     dropsOfClosedEndpoints_ += drops;
   else
-    dropsOfClosedEndpoints_ += endpoint->lastDropCount;
-  StopPolling(*endpoint);
-  ClosePollThenSocket(data_, endpoint->poll, std::move(endpoint->socket));
-  endpoints_.erase(std::remove_if(endpoints_.begin(), endpoints_.end(),
-                                  [endpoint](const std::unique_ptr<Endpoint>& e) { return e.get() == endpoint; }),
-                   endpoints_.end());
-}
-
-// join(groupId, group, ifindex, ifaceAddress | null, sources?: string[])
-Napi::Value RxSocket::Join(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (closed_) throw Napi::Error::New(env, "socket is closed");
-  uint32_t groupId = ArgUint32(info, 0, "groupId");
-  SockAddr group = ArgAddress(info, 1, "group");
-  uint32_t ifindex = ArgUint32(info, 2, "ifindex");
-  SockAddr ifaceAddr;
-  bool hasIfaceAddr = info.Length() > 3 && info[3].IsString();
-  if (hasIfaceAddr) ifaceAddr = ArgAddress(info, 3, "ifaceAddress", port_, ifindex);
-  std::vector<SockAddr> sources = ArgAddressList(info, 4, "sources");
-  if (group.family() != settings_.family) throw Napi::TypeError::New(env, "group family mismatch");
-  for (const SockAddr& s : sources)
-    if (s.family() != settings_.family) throw Napi::TypeError::New(env, "source family mismatch");
-
-  Endpoint* endpoint = nullptr;
-  if (Membership* existing = FindMembership(groupId, ifindex, &endpoint)) {
-    // Widening the include list of a source-specific membership.
-    if (existing->sources.empty() || sources.empty()) return env.Undefined();
-    for (const SockAddr& s : sources) {
-      if (Contains(existing->sources, s)) continue;
-      ThrowIfFailed(env, JoinSourceGroup(endpoint->socket.get(), group, s, ifindex));
-      existing->sources.push_back(s);
-    }
-    return env.Undefined();
-  }
-
-  RxBindPlan plan = PlanRxBind(group, ifindex, hasIfaceAddr ? &ifaceAddr : nullptr, port_);
-  endpoint = FindEndpoint(plan.key);
-  bool created = false;
-  if (endpoint == nullptr) {
-    endpoint = OpenEndpoint(env, plan);
-    created = true;
-  }
-  SysError error;
-  std::vector<SockAddr> joined;
-  if (sources.empty()) {
-    error = JoinGroup(endpoint->socket.get(), group, ifindex);
-  } else {
-    for (const SockAddr& s : sources) {
-      if (Contains(joined, s)) continue;
-      error = JoinSourceGroup(endpoint->socket.get(), group, s, ifindex);
-      if (error) break;
-      joined.push_back(s);
-    }
-  }
-  if (error) {
-    // Leave nothing half-joined behind.
-    for (const SockAddr& s : joined) (void)LeaveSourceGroup(endpoint->socket.get(), group, s, ifindex);
-    if (created) CloseEndpoint(endpoint);
-    throw MakeOsError(env, error);
-  }
-  endpoint->memberships.push_back(Membership{groupId, group, ifindex, joined, {}});
-  return env.Undefined();
-}
-
-// leave(groupId, ifindex): true if there was such a membership.
-Napi::Value RxSocket::Leave(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  uint32_t groupId = ArgUint32(info, 0, "groupId");
-  uint32_t ifindex = ArgUint32(info, 1, "ifindex");
-  Endpoint* endpoint = nullptr;
-  Membership* m = closed_ ? nullptr : FindMembership(groupId, ifindex, &endpoint);
-  if (m == nullptr) return Napi::Boolean::New(env, false);
-  if (endpoint->memberships.size() == 1) {
-    // Closing the OS socket leaves the group (the kernel sends the IGMP/MLD leave).
-    CloseEndpoint(endpoint);
-    return Napi::Boolean::New(env, true);
-  }
-  // Leaving on an interface that was removed: the kernel has dropped (or drops) the membership
-  // itself, so only the bookkeeping is left to undo.
-  SysError error = LeaveGroup(endpoint->socket.get(), m->group, ifindex);
-  if (error && !IsMembershipGone(error.code)) throw MakeOsError(env, error);
-  auto& ms = endpoint->memberships;
-  ms.erase(std::remove_if(ms.begin(), ms.end(),
-                          [&](const Membership& x) { return x.groupId == groupId && x.ifindex == ifindex; }),
-           ms.end());
-  return Napi::Boolean::New(env, true);
-}
-
-// block(groupId, ifindex, source) / unblock(...): any-source memberships only.
-RxSocket::SourceRequest RxSocket::ParseSourceRequest(const Napi::CallbackInfo& info) {
-  SourceRequest r;
-  uint32_t groupId = ArgUint32(info, 0, "groupId");
-  uint32_t ifindex = ArgUint32(info, 1, "ifindex");
-  r.source = ArgAddress(info, 2, "source");
-  r.membership = closed_ ? nullptr : FindMembership(groupId, ifindex, &r.endpoint);
-  return r;
-}
-
-Napi::Value RxSocket::Block(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  SourceRequest r = ParseSourceRequest(info);
-  Membership* m = r.membership;
-  if (m == nullptr) throw Napi::Error::New(env, "no such membership");
-  if (!m->sources.empty()) throw Napi::Error::New(env, "source-specific membership");
-  if (Contains(m->blocked, r.source)) return env.Undefined();
-  ThrowIfFailed(env, BlockSource(r.endpoint->socket.get(), m->group, r.source, m->ifindex));
-  m->blocked.push_back(r.source);
-  return env.Undefined();
-}
-
-Napi::Value RxSocket::Unblock(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  SourceRequest r = ParseSourceRequest(info);
-  Membership* m = r.membership;
-  if (m == nullptr || !Contains(m->blocked, r.source)) return env.Undefined();
-  ThrowIfFailed(env, UnblockSource(r.endpoint->socket.get(), m->group, r.source, m->ifindex));
-  auto& b = m->blocked;
-  b.erase(std::remove_if(b.begin(), b.end(), [&](const SockAddr& x) { return x.sameAddress(r.source); }), b.end());
-  return env.Undefined();
+    dropsOfClosedEndpoints_ += endpoint.lastDropCount;
+  StopPolling(endpoint);
+  ClosePollThenSocket(data_, endpoint.poll, std::move(endpoint.socket));
 }
 
 // ---- Polling -------------------------------------------------------------------------------------
@@ -327,14 +204,14 @@ void RxSocket::ApplyKeepAlive(Endpoint& e) {
 
 Napi::Value RxSocket::Pause(const Napi::CallbackInfo& info) {
   paused_ = true;
-  for (auto& e : endpoints_) StopPolling(*e);
+  for (auto& e : filters_.endpoints()) StopPolling(*e);
   return info.Env().Undefined();
 }
 
 Napi::Value RxSocket::Resume(const Napi::CallbackInfo& info) {
   paused_ = false;
   SysError failed;
-  for (auto& e : endpoints_) {
+  for (auto& e : filters_.endpoints()) {
     SysError error = StartPolling(*e);
     if (error && !failed) failed = error;
   }
@@ -346,13 +223,13 @@ Napi::Value RxSocket::Resume(const Napi::CallbackInfo& info) {
 // setKeepAlive(bool): whether this receiver keeps the event loop (and so the process) running.
 Napi::Value RxSocket::SetKeepAlive(const Napi::CallbackInfo& info) {
   keepAlive_ = ArgBool(info, 0, "keepAlive");
-  for (auto& e : endpoints_) ApplyKeepAlive(*e);
+  for (auto& e : filters_.endpoints()) ApplyKeepAlive(*e);
   return info.Env().Undefined();
 }
 
 void RxSocket::OnPoll(uv_poll_t* handle, int status, int events) {
   auto* endpoint = static_cast<Endpoint*>(handle->data);
-  RxSocket* self = endpoint->owner;
+  auto* self = static_cast<RxSocket*>(endpoint->host);
   if (self->closed_ || self->data_->exiting()) return;
   if (status < 0) {
     self->StopPolling(*endpoint);
@@ -365,73 +242,38 @@ void RxSocket::OnPoll(uv_poll_t* handle, int status, int events) {
 void RxSocket::OnReadable(Endpoint& endpoint) {
   size_t budget = kMaxPerWakeup;
   while (budget > 0) {
-    size_t room = metaCapacity_ - pendingCount_;
-    if (room < RxReader::BatchLimit() || pendingData_.size() > kMaxPendingBytes) {
+    if (batch_->full()) {
       // The poll is level-triggered: whatever is left wakes us again on the next turn.
       Flush();
       return;
     }
-    size_t want = std::min(std::min(room, RxReader::BatchLimit()), budget);
-    SysError error =
-        data_->reader().Read(endpoint.socket.get(), settings_.family, maxMessageSize_, want, scratch_);
+    size_t want = std::min(std::min(batch_->recordsLeft(), RxReader::BatchLimit()), budget);
+    RxLanding landing = batch_->NextLanding(maxMessageSize_);
+    bool drained = false;
+    SysError error = data_->reader().Read(endpoint.socket.get(), landing, maxMessageSize_, want, read_, drained);
     if (error) {
       StopPolling(endpoint);
       Flush();
       if (!closed_) ReportError(error);
       return;
     }
-    for (const RawDatagram& d : scratch_) {
+    for (const RawDatagram& d : read_) {
       if (d.hasDropCount) endpoint.lastDropCount = d.dropCount;
       uint32_t groupId = 0;
-      if (Accept(endpoint, d, groupId))
-        Append(d, groupId);
-      else
+      if (endpoint.Accept(d, groupId)) {
+        batch_->Add(landing, d, groupId);
+        received_++;
+        if (d.truncated) truncated_++;
+      } else {
+        batch_->Discard(landing, d);
         filtered_++;
+      }
     }
-    budget -= std::min(budget, scratch_.size());
-    if (scratch_.size() < want) break;
+    batch_->EndRead(landing, read_);
+    budget -= std::min(budget, read_.size());
+    if (drained || read_.empty()) break;
   }
-  if (pendingCount_ > 0) EnsureCheck();
-}
-
-bool RxSocket::Accept(const Endpoint& endpoint, const RawDatagram& d, uint32_t& groupId) const {
-  if (!d.hasDestination) return false;
-  for (const Membership& m : endpoint.memberships) {
-    if (m.ifindex != d.ifindex || !m.group.sameAddress(d.destination)) continue;
-    if (!m.sources.empty() && !Contains(m.sources, d.source)) return false;
-    if (!m.blocked.empty() && Contains(m.blocked, d.source)) return false;
-    groupId = m.groupId;
-    return true;
-  }
-  return false;
-}
-
-void RxSocket::Append(const RawDatagram& d, uint32_t groupId) {
-  uint32_t* r = pendingRecords_.data() + pendingCount_ * kRecordWords;
-  std::memset(r, 0, kRecordWords * sizeof(uint32_t));
-  r[kOffset] = static_cast<uint32_t>(pendingData_.size());
-  r[kLength] = static_cast<uint32_t>(d.length);
-  r[kFlags] = (d.truncated ? uint32_t{kFlagTruncated} : 0u) | (d.hasTimestamp ? uint32_t{kFlagTimestamp} : 0u);
-  r[kGroupId] = groupId;
-  r[kIfindex] = d.ifindex;
-  if (d.source.family() == AF_INET) {
-    r[kSourcePort] = ntohs(d.source.v4()->sin_port);
-    std::memcpy(&r[kSourceAddr], &d.source.v4()->sin_addr, 4);
-  } else {
-    r[kSourcePort] = ntohs(d.source.v6()->sin6_port);
-    r[kSourceScope] = d.source.v6()->sin6_scope_id;
-    std::memcpy(&r[kSourceAddr], &d.source.v6()->sin6_addr, 16);
-  }
-  if (d.hasTimestamp) {
-    uint64_t sec = static_cast<uint64_t>(d.timestampSec);
-    r[kTimeSecLow] = static_cast<uint32_t>(sec & 0xffffffffu);
-    r[kTimeSecHigh] = static_cast<uint32_t>(sec >> 32);
-    r[kTimeNsec] = static_cast<uint32_t>(d.timestampNsec);
-  }
-  pendingData_.insert(pendingData_.end(), d.data, d.data + d.length);
-  pendingCount_++;
-  received_++;
-  if (d.truncated) truncated_++;
+  if (batch_->count() > 0) EnsureCheck();
 }
 
 void RxSocket::EnsureCheck() {
@@ -447,11 +289,9 @@ void RxSocket::EnsureCheck() {
 }
 
 void RxSocket::Flush() {
-  if (pendingCount_ == 0) return;
-  size_t count = pendingCount_;
-  pendingCount_ = 0;
+  if (batch_->count() == 0) return;
   if (closed_ || data_->exiting()) {
-    pendingData_.clear();
+    batch_->Drop();
     return;
   }
   Napi::Env env = Env();
@@ -459,14 +299,12 @@ void RxSocket::Flush() {
     Napi::HandleScope scope(env);
     // A local handle keeps the JavaScript object (and so this) alive through the call.
     Napi::Object self = Value();
+    size_t count = batch_->count();
     std::vector<napi_value> args{Napi::Number::New(env, static_cast<double>(count))};
-    PlaceData(env, count, args);
-    pendingData_.clear();
-    // The records last, once PlaceData() has said where each datagram is.
-    if (!CopyRecords(count)) {
+    if (!batch_->HandOver(env, metaRef_.Value(), args)) {
       // Nowhere to put the batch: dropped, and reading stops (a resume() starts it again).
       paused_ = true;
-      for (auto& e : endpoints_) StopPolling(*e);
+      for (auto& e : filters_.endpoints()) StopPolling(*e);
       Napi::Error err = Napi::Error::New(
           env, "the metadata ArrayBuffer was detached or shrunk: " + std::to_string(count) +
                    " datagrams dropped and reading paused; pass a buffer that stays attached");
@@ -478,77 +316,7 @@ void RxSocket::Flush() {
   });
   // When JavaScript could not take the batch (no JavaScript runs in a terminating worker), it is
   // dropped: the next batch starts empty.
-  if (!handedOver) pendingData_.clear();
-}
-
-bool RxSocket::CopyRecords(size_t count) {
-  Napi::ArrayBuffer meta = metaRef_.Value();
-  size_t bytes = count * kRecordWords * sizeof(uint32_t);
-  if (meta.IsDetached() || meta.ByteLength() < bytes) return false;
-  std::memcpy(meta.Data(), pendingRecords_.data(), bytes);
-  return true;
-}
-
-void RxSocket::PlaceData(Napi::Env env, size_t count, std::vector<napi_value>& buffers) {
-  // Consecutive datagrams bound for one slab lie end to end in pendingData_ and there: one memcpy
-  // for each such run.
-  unsigned char* slab = nullptr;
-  uint32_t slabIndex = 0;
-  size_t runFrom = 0, runTo = 0, runBytes = 0;
-  auto copyRun = [&]() {
-    if (runBytes > 0) std::memcpy(slab + runTo, pendingData_.data() + runFrom, runBytes);
-    runBytes = 0;
-  };
-  for (size_t i = 0; i < count; i++) {
-    uint32_t* r = pendingRecords_.data() + i * kRecordWords;
-    size_t from = r[kOffset];
-    size_t length = r[kLength];
-    if (length > kOwnBufferBytes) {
-      copyRun();
-      Napi::ArrayBuffer own = Napi::ArrayBuffer::New(env, length);
-      std::memcpy(own.Data(), pendingData_.data() + from, length);
-      r[kOffset] = 0;
-      r[kBuffer] = static_cast<uint32_t>(buffers.size() - 1);
-      buffers.push_back(own);
-      continue;
-    }
-    if (slab == nullptr || slabUsed_ + length > kSlabBytes) {
-      copyRun();
-      Napi::ArrayBuffer next = SlabWithRoom(env, length);
-      slab = static_cast<unsigned char*>(next.Data());
-      slabIndex = static_cast<uint32_t>(buffers.size() - 1);
-      buffers.push_back(next);
-    }
-    if (runBytes == 0) {
-      runFrom = from;
-      runTo = slabUsed_;
-    }
-    r[kOffset] = static_cast<uint32_t>(slabUsed_);
-    r[kBuffer] = slabIndex;
-    runBytes += length;
-    slabUsed_ += length;
-  }
-  copyRun();
-  // The next batch starts 8-aligned, so that typed arrays over its datagrams can be aligned too.
-  slabUsed_ = (slabUsed_ + 7) & ~size_t{7};
-}
-
-// Copying into a slab (rather than allocating an ArrayBuffer per batch, or reading straight into
-// the slab) costs a memcpy per run of datagrams, measured as negligible next to an allocation per
-// batch.
-Napi::ArrayBuffer RxSocket::SlabWithRoom(Napi::Env env, size_t bytes) {
-  if (!slabRef_.IsEmpty()) {
-    Napi::ArrayBuffer slab = slabRef_.Value();
-    // JavaScript could have detached it (by transferring a datagram's buffer): then it is not ours.
-    if (!slab.IsDetached()) {
-      size_t size = slab.ByteLength();
-      if (slabUsed_ <= size && size - slabUsed_ >= bytes) return slab;
-    }
-  }
-  Napi::ArrayBuffer slab = Napi::ArrayBuffer::New(env, kSlabBytes);
-  slabRef_ = Napi::Persistent(slab);
-  slabUsed_ = 0;
-  return slab;
+  if (!handedOver) batch_->Drop();
 }
 
 void RxSocket::ReportError(const SysError& error) {
@@ -568,7 +336,7 @@ void RxSocket::ReportError(const SysError& error) {
 Napi::Value RxSocket::Stats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint64_t drops = dropsOfClosedEndpoints_;
-  for (auto& e : endpoints_) {
+  for (auto& e : filters_.endpoints()) {
     uint64_t d = 0;
     drops += ReadKernelDrops(e->socket.get(), d) ? d : e->lastDropCount;
   }
@@ -581,7 +349,7 @@ Napi::Value RxSocket::Stats(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value RxSocket::SocketCount(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), static_cast<double>(endpoints_.size()));
+  return Napi::Number::New(info.Env(), static_cast<double>(filters_.endpoints().size()));
 }
 
 Napi::Value RxSocket::Close(const Napi::CallbackInfo& info) {
@@ -593,8 +361,7 @@ Napi::Value RxSocket::Close(const Napi::CallbackInfo& info) {
   onBatch_.Reset();
   onError_.Reset();
   metaRef_.Reset();
-  metaCapacity_ = 0;
-  slabRef_.Reset();
+  batch_->Release();
   if (wasOpen) Unref();
   return info.Env().Undefined();
 }

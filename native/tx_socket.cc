@@ -4,6 +4,7 @@
 #include "js_convert.h"
 #include "os/mcast_sockopt.h"
 #include "os/tx_writer.h"
+#include "os/udp_socket.h"
 
 namespace mce {
 namespace {
@@ -15,12 +16,6 @@ void BytesOf(Napi::Env env, napi_value v, const unsigned char*& data, size_t& le
   if (napi_get_typedarray_info(env, v, &type, &length, &bytes, nullptr, nullptr) != napi_ok || type != napi_uint8_array)
     throw Napi::TypeError::New(env, "data must be a Uint8Array");
   data = static_cast<const unsigned char*>(bytes);
-}
-
-bool GroupNeedsScope(const SockAddr& group) {
-  if (group.family() != AF_INET6) return false;
-  int scope = group.bytes()[1] & 0x0f;
-  return scope == 1 || scope == 2;
 }
 
 }  // namespace

@@ -323,7 +323,7 @@ describeLab('property: the socket classes take anything', () => {
       calls: number;
       threw: number;
       nonErrors: number;
-      attacks: { sendBatchGetters: number; metaDetached: number; metaDetachedReported: number };
+      attacks: { sendBatchGetters: number; metaDetached: number; metaDetachedReported: number; slabDetached: number; slabDatagrams: number; slabDatagramsBroken: number };
     };
     console.log(`native layer: ${out.calls} direct calls, ${out.threw} threw; attacks: ${JSON.stringify(out.attacks)}${r.stderr.trim() === '' ? '' : `\n${r.stderr.trim()}`}`);
     expect(out.nonErrors).toBe(0);
@@ -334,6 +334,10 @@ describeLab('property: the socket classes take anything', () => {
     expect(out.attacks.sendBatchGetters).toBeGreaterThan(0);
     expect(out.attacks.metaDetached).toBeGreaterThan(0);
     expect(out.attacks.metaDetachedReported).toBe(out.attacks.metaDetached);
+    // A receiver that detached every buffer it was given (where the runtime lets it: see
+    // slabDetached) still got whole datagrams after that.
+    expect(out.attacks.slabDatagrams).toBeGreaterThan(5);
+    expect(out.attacks.slabDatagramsBroken).toBe(0);
     calls += out.calls;
   }, 130000);
 });

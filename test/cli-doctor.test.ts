@@ -5,7 +5,7 @@
 import * as net from 'node:net';
 
 import { type Host, Lab, type Lan } from '../lab/lab';
-import { describeLab, freshGroup, freshPort, itWithTools } from './helpers';
+import { describeLab, freshGroup, freshPort, itWithTools, sleep } from './helpers';
 import { cli, expectExit, spawnCli } from './cli-helpers';
 
 interface Finding {
@@ -156,11 +156,22 @@ describeLab('multicast-expert doctor', () => {
     const g = freshGroup();
     const port = String(freshPort());
     const sendFromUnroutable = (): Promise<unknown> => cli(sender.host, ['send', g, '-p', port, '-i', '10.99.0.1', '-c', '3', '--interval', '20', '-q']);
-    // Real: the datagrams from 10.99.0.1 reach eth0 and are dropped before the socket.
-    const listen = spawnCli(host, ['listen', g, '-p', port, '--count', '1', '--timeout', '1500']);
-    await listen.waitFor('listening to');
+    // Real: the datagrams from 10.99.0.1 reach eth0 and are dropped before the socket. The listener
+    // stays joined until the kernel has counted the drops (a listener that timed out first would
+    // have left the group, and the datagrams would then be dropped uncounted, as not ours).
+    const listen = spawnCli(host, ['listen', g, '-p', port, '--json', '--timeout', '30000']);
+    await listen.waitFor('"listening"');
     await sendFromUnroutable();
-    expectExit(await listen.exited, 1);
+    const rpDrops = async (): Promise<number> => {
+      // /proc/net/netstat: a line of names, then a line of their values, per group.
+      const lines = (await host.sh('cat /proc/net/netstat')).split('\n').map((l) => l.trim().split(/\s+/));
+      const at = lines.findIndex((l) => l.includes('IPReversePathFilter'));
+      return at < 0 ? NaN : Number(lines[at + 1]?.[(lines[at] as string[]).indexOf('IPReversePathFilter')]);
+    };
+    for (let tries = 0; (await rpDrops()) < 3 && tries < 100; tries++) await sleep(50);
+    expect(await rpDrops()).toBeGreaterThanOrEqual(3);
+    const listened = await listen.stop();
+    expect(JSON.parse(listened.stdout.trim().split('\n').pop() as string)).toMatchObject({ type: 'summary', received: 0 });
 
     const { code, report } = await doctor(host, ['--iface', 'eth0', '--group', g, '--port', port, '--source', '10.99.0.1']);
     expect(code).toBe(1);

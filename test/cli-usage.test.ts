@@ -140,6 +140,13 @@ describe('multicast-expert bench', () => {
     expect(copy.stdout).toContain('clone of the repository');
   });
 
+  it("names the repository to clone from package.json's repository field", () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { repository: { url: string } };
+    const url = pkg.repository.url.replace(/^git\+/, '');
+    const copy = spawnSync(process.execPath, [bin(), 'bench'], { encoding: 'utf8' });
+    expect(copy.stdout).toContain(`git clone ${url} && cd ${path.posix.basename(url, '.git')} && npm ci && npm run bench`);
+  });
+
   it('runs bench/run.js with the arguments after -- where it exists', () => {
     fs.mkdirSync(path.join(root, 'bench'), { recursive: true });
     fs.writeFileSync(path.join(root, 'bench', 'run.js'), 'console.log("bench ran", JSON.stringify(process.argv.slice(2)), process.cwd()); process.exitCode = 3;\n');

@@ -183,6 +183,26 @@ describeLab('McastTxSocket and McastRxSocket in the lab', () => {
     expect(inbox.messages.every((m) => m.source.address === allowed)).toBe(true);
   });
 
+  it.each(['ipv4', 'ipv6'] as const)('a later join with another source widens a source-specific membership (%s)', async (family) => {
+    const g = family === 'ipv4' ? `232.2.${(freshPort() >> 8) & 255}.${freshPort() & 255}` : freshGroup('ipv6').replace(/^ff15/, 'ff35');
+    const port = freshPort();
+    const [h1, h2] = family === 'ipv4' ? ['10.61.1.1', '10.61.1.2'] : ['fd61:1::1', 'fd61:1::2'];
+    const s = rx({ groups: [g], port, sources: [h1], iface: ifA });
+    const inbox = new Inbox(s);
+    const opts = family === 'ipv4' ? v4 : v6;
+    await a2.run(sendCode(opts, 'h2 before', g, port));
+    await a1.run(sendCode(opts, 'h1 before', g, port));
+    await inbox.waitFor('h1 before');
+    s.join(g, { sources: [h2] });
+    await a2.run(sendCode(opts, 'h2 after', g, port));
+    await a1.run(sendCode(opts, 'h1 after', g, port));
+    await inbox.waitFor('h2 after');
+    await inbox.waitFor('h1 after');
+    expect(inbox.texts.sort()).toEqual(['h1 after', 'h1 before', 'h2 after']);
+    // The kernel kept h2 out before the join, not the native filter.
+    expect(s.stats().filtered).toBe(0);
+  });
+
   it('blockSource and unblockSource on an any-source group', async () => {
     const g = freshGroup();
     const port = freshPort();

@@ -1,4 +1,5 @@
 // Which interface carries the default route, read from the OS routing table (no shelling out).
+// One implementation per OS: default_route_{linux,darwin,win}.cc.
 #pragma once
 #include "platform.h"
 

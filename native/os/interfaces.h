@@ -1,5 +1,6 @@
-// Interface enumeration: what the OS knows about each network interface, read natively
-// (getifaddrs on Linux and macOS, GetAdaptersAddresses on Windows).
+// Interface enumeration: what the OS knows about each network interface, read natively (rtnetlink
+// dumps on Linux, getifaddrs on macOS, GetAdaptersAddresses on Windows). Implemented by interfaces.cc
+// (the formatting every OS shares) and interfaces_{linux,darwin,win}.cc.
 #pragma once
 #include <string>
 #include <vector>

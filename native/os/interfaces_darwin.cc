@@ -116,4 +116,7 @@ SysError ScanInterfaces(std::vector<IfaceRecord>& out) {
   return {};
 }
 
+// No VRFs here: every socket gets every interface's datagrams.
+bool VrfDeliversToNewSockets(const std::string&) { return true; }
+
 }  // namespace mce

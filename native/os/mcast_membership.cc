@@ -2,8 +2,9 @@
 // MCAST_JOIN_SOURCE_GROUP, MCAST_BLOCK_SOURCE, ...) by interface index: Linux, macOS and Windows
 // (Vista and later) all take them, for IPv4 and IPv6 alike, which spares us the three per-OS
 // layouts of ip_mreq_source and gives IPv6 source-specific multicast and source blocking everywhere.
-#include "mcast_sockopt.h"
-#include "sockopt_util.h"
+#include "mcast_membership.h"
+
+#include "sockopt.h"
 
 namespace mce {
 namespace {

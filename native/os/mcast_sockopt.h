@@ -1,12 +1,15 @@
 // The per-OS multicast socket-option layer. Every difference in how Linux, macOS and Windows spell a
-// multicast option (the IP_MULTICAST_IF variants, byte orders of interface indexes, which side applies
-// loopback, how a receiving socket is bound) is decided behind these functions, in one file per OS:
-// mcast_sockopt_posix.cc (Linux and macOS) and mcast_sockopt_win.cc.
+// multicast option (the IP_MULTICAST_IF variants, byte orders of interface indexes, option widths,
+// which side applies loopback, how a receiving socket is bound) is decided behind these functions.
+// Implemented by mcast_sockopt.cc (what reads the same everywhere, driven by each OS's table below),
+// mcast_sockopt_posix.cc (Linux and macOS) and mcast_sockopt_{linux,darwin,win}.cc.
 #pragma once
+#include <cstddef>
 #include <string>
 
 #include "platform.h"
-#include "unique_socket.h"
+#include "sock_addr.h"
+#include "sockopt.h"
 
 namespace mce {
 
@@ -16,9 +19,11 @@ namespace mce {
 // whose IPv4 option takes an address rather than an index (may be null when the index suffices).
 SysError SetMulticastInterface(socket_t s, int family, uint32_t ifindex, const SockAddr* ifaceAddr);
 SysError SetMulticastTtl(socket_t s, int family, int ttl);
+SysError SetMulticastLoop(socket_t s, int family, bool on);
 // Whether a host's own datagrams come back to its receivers. Unix decides it on the sending socket,
-// Windows on the receiving one; each OS's file applies `externalLoopback` on the side that counts.
-// The loopback interface delivers to local receivers whatever this says.
+// Windows on the receiving one; each OS applies `externalLoopback` on the side that counts, here for
+// senders and in ApplyRxLoopback (which PrepareRxSocket calls) for receivers. The loopback interface
+// delivers to local receivers whatever this says.
 SysError ApplyTxLoopback(socket_t s, int family, bool externalLoopback, bool ifaceIsLoopback);
 
 // ---- Receiving -----------------------------------------------------------------------------------
@@ -34,6 +39,7 @@ struct RxSocketSettings {
 // datagram), drop counter, timestamps, loopback where the receiver decides it, and on Linux no
 // delivery of groups that other sockets joined.
 SysError PrepareRxSocket(socket_t s, const RxSocketSettings& settings);
+SysError ApplyRxLoopback(socket_t s, int family, bool externalLoopback);
 
 // How a receiving OS socket is bound, and so which memberships can share one OS socket.
 // Unix: bound to the group address itself, so the kernel keeps unicast and other groups out; an IPv6
@@ -46,22 +52,30 @@ struct RxBindPlan {
 };
 RxBindPlan PlanRxBind(const SockAddr& group, uint32_t ifindex, const SockAddr* ifaceAddr, uint16_t port);
 
-// Memberships, by interface index (RFC 3678 protocol-independent API where the OS has it).
-SysError JoinGroup(socket_t s, const SockAddr& group, uint32_t ifindex);
-SysError LeaveGroup(socket_t s, const SockAddr& group, uint32_t ifindex);
-SysError JoinSourceGroup(socket_t s, const SockAddr& group, const SockAddr& source, uint32_t ifindex);
-SysError LeaveSourceGroup(socket_t s, const SockAddr& group, const SockAddr& source, uint32_t ifindex);
-SysError BlockSource(socket_t s, const SockAddr& group, const SockAddr& source, uint32_t ifindex);
-SysError UnblockSource(socket_t s, const SockAddr& group, const SockAddr& source, uint32_t ifindex);
-
 // Datagrams the kernel dropped on this socket since it opened (queue full), or false where the OS
 // cannot tell.
 bool ReadKernelDrops(socket_t s, uint64_t& drops);
 
-// ---- Common --------------------------------------------------------------------------------------
+// ---- How each OS spells the options: one table per OS, in its mcast_sockopt_<os>.cc --------------
 
-SysError BindSocket(socket_t s, const SockAddr& address);
-SysError LocalAddress(socket_t s, SockAddr& out);
-SysError SetReceiveBuffer(socket_t s, int bytes);
+// An option every receive socket gets: `option` set to `value` on sockets of `family` (0: both).
+struct RxOption {
+  SockOpt option;
+  int family;
+  int value;
+  // An old kernel without the option is no error (the option only tightens what it delivers).
+  bool mayBeMissing;
+};
+
+struct McastOptionTable {
+  SockOpt ttl[2];   // [IPv4, IPv6]
+  SockOpt loop[2];  // [IPv4, IPv6]
+  // Set on every receive socket, in this order, before the receive buffer.
+  const RxOption* rx;
+  size_t rxCount;
+  SockOpt timestamps;  // kernel receive timestamps on every datagram; may not exist
+};
+
+extern const McastOptionTable kMcastOptions;
 
 }  // namespace mce

@@ -1,5 +1,11 @@
 // The few names that differ between Winsock and BSD sockets, so that the rest of the native code can
-// be written once. Everything OS-specific beyond this lives in native/os/<concern>_<os>.cc.
+// be written once. Everything OS-specific beyond this lives in native/os/, one header per concern,
+// implemented by the files that carry its name:
+//   <concern>.cc          the same on every OS
+//   <concern>_posix.cc    the same on Linux and macOS
+//   <concern>_linux.cc, <concern>_darwin.cc, <concern>_win.cc
+//                         what one OS does its own way
+// binding.gyp compiles each OS's set; nothing in those files asks which OS it is on.
 #pragma once
 
 #if defined(__APPLE__) && !defined(__APPLE_USE_RFC_3542)
@@ -79,6 +85,15 @@ inline bool IsMembershipGone(int err) {
 #endif
 }
 
+// A socket option this kernel does not know (an older one than the option).
+inline bool IsUnknownOption(int err) {
+#ifdef _WIN32
+  return err == WSAENOPROTOOPT;
+#else
+  return err == ENOPROTOOPT;
+#endif
+}
+
 inline int CloseSocketHandle(socket_t s) {
 #ifdef _WIN32
   return closesocket(s);
@@ -97,54 +112,5 @@ struct SysError {
 
 inline SysError Fail(const char* syscall) { return SysError{LastSocketError(), syscall}; }
 inline SysError FailWith(int code, const char* syscall) { return SysError{code, syscall}; }
-
-// An IPv4 or IPv6 socket address, value type.
-struct SockAddr {
-  sockaddr_storage storage;
-  socklen_t length = 0;
-
-  SockAddr() { std::memset(&storage, 0, sizeof(storage)); }
-  int family() const { return storage.ss_family; }
-  sockaddr* raw() { return reinterpret_cast<sockaddr*>(&storage); }
-  const sockaddr* raw() const { return reinterpret_cast<const sockaddr*>(&storage); }
-  sockaddr_in* v4() { return reinterpret_cast<sockaddr_in*>(&storage); }
-  const sockaddr_in* v4() const { return reinterpret_cast<const sockaddr_in*>(&storage); }
-  sockaddr_in6* v6() { return reinterpret_cast<sockaddr_in6*>(&storage); }
-  const sockaddr_in6* v6() const { return reinterpret_cast<const sockaddr_in6*>(&storage); }
-
-  // The address bytes (4 or 16) and their count.
-  const unsigned char* bytes() const {
-    return family() == AF_INET ? reinterpret_cast<const unsigned char*>(&v4()->sin_addr)
-                               : reinterpret_cast<const unsigned char*>(&v6()->sin6_addr);
-  }
-  size_t byteCount() const { return family() == AF_INET ? 4 : 16; }
-  bool sameAddress(const SockAddr& other) const {
-    return family() == other.family() && std::memcmp(bytes(), other.bytes(), byteCount()) == 0;
-  }
-
-  static SockAddr FromBytes(int family, const unsigned char* addr, uint16_t port, uint32_t scopeId) {
-    SockAddr a;
-    if (family == AF_INET) {
-      a.v4()->sin_family = AF_INET;
-      std::memcpy(&a.v4()->sin_addr, addr, 4);
-      a.v4()->sin_port = htons(port);
-      a.length = sizeof(sockaddr_in);
-    } else {
-      a.v6()->sin6_family = AF_INET6;
-      std::memcpy(&a.v6()->sin6_addr, addr, 16);
-      a.v6()->sin6_port = htons(port);
-      a.v6()->sin6_scope_id = scopeId;
-      a.length = sizeof(sockaddr_in6);
-    }
-#ifdef __APPLE__
-    a.storage.ss_len = static_cast<uint8_t>(a.length);
-#endif
-    return a;
-  }
-  static SockAddr Any(int family, uint16_t port) {
-    unsigned char zero[16] = {0};
-    return FromBytes(family, zero, port, 0);
-  }
-};
 
 }  // namespace mce

@@ -3,7 +3,8 @@
 // in_addr) and IP_RECVIF (the arrival interface, a struct sockaddr_dl whose sdl_index we take); IPv6
 // uses IPV6_PKTINFO (RFC 3542 names: binding.gyp defines __APPLE_USE_RFC_3542). SO_TIMESTAMP gives a
 // struct timeval; there is no per-socket drop counter. MSG_TRUNC in msg_flags marks a datagram
-// longer than the buffer.
+// longer than the buffer. Each datagram is read into the caller's area (see RxLanding) right after
+// the one before, and into an overflow of the reader's own for what does not fit there.
 //
 // macOS specifics worth knowing when a receiver hears nothing:
 // - Multicast without an interface follows the 224.0.0.0/4 route, which points at the primary
@@ -19,6 +20,7 @@
 #include <sys/time.h>
 #include <sys/uio.h>
 
+#include <memory>
 #include <vector>
 
 #include "rx_reader.h"
@@ -82,8 +84,10 @@ void ParseControl(msghdr& h, RawDatagram& d) {
 }  // namespace
 
 struct RxReader::Impl {
-  std::vector<unsigned char> data;  // kBatch slots of the current message size
-  size_t slotSize = 0;
+  // One datagram's overflow (a Read ends at the first datagram that needs it), left uninitialised:
+  // only a datagram longer than the room left in the area writes to it.
+  std::unique_ptr<unsigned char[]> overflow;
+  size_t overflowSize = 0;
   sockaddr_storage source;
   alignas(cmsghdr) unsigned char control[kControlSpace];
 };
@@ -92,47 +96,63 @@ RxReader::RxReader() : impl_(new Impl()) {}
 RxReader::~RxReader() = default;
 size_t RxReader::BatchLimit() { return kBatch; }
 
-SysError RxReader::Read(socket_t s, int family, size_t maxMessageSize, size_t maxCount,
-                        std::vector<RawDatagram>& out) {
-  (void)family;
+SysError RxReader::Read(socket_t s, const RxLanding& landing, size_t maxMessageSize, size_t maxCount,
+                        std::vector<RawDatagram>& out, bool& drained) {
   out.clear();
+  drained = false;
   Impl& m = *impl_;
-  size_t slot = maxMessageSize == 0 ? 1 : maxMessageSize;
-  if (m.slotSize != slot) {
-    m.data.assign(slot * kBatch, 0);
-    m.slotSize = slot;
+  if (m.overflowSize < maxMessageSize) {
+    m.overflow.reset(new unsigned char[maxMessageSize]);
+    m.overflowSize = maxMessageSize;
   }
   size_t want = maxCount < kBatch ? maxCount : kBatch;
+  size_t offset = 0;
   while (out.size() < want) {
-    unsigned char* buffer = m.data.data() + out.size() * slot;
-    iovec part;
-    part.iov_base = buffer;
-    part.iov_len = maxMessageSize;
+    // Datagrams are packed into the area, each at the next multiple of 8.
+    size_t left = landing.room - offset;
+    if (!out.empty() && left < landing.slot) break;
+    size_t inArea = left < maxMessageSize ? left : maxMessageSize;
+    iovec parts[2];
+    parts[0].iov_base = landing.area + offset;
+    parts[0].iov_len = inArea;
+    parts[1].iov_base = m.overflow.get();
+    parts[1].iov_len = maxMessageSize - inArea;
     msghdr h;
     std::memset(&h, 0, sizeof(h));
     h.msg_name = &m.source;
     h.msg_namelen = sizeof(m.source);
-    h.msg_iov = &part;
-    h.msg_iovlen = 1;
+    h.msg_iov = parts;
+    h.msg_iovlen = parts[1].iov_len > 0 ? 2 : 1;
     h.msg_control = m.control;
     h.msg_controllen = static_cast<socklen_t>(kControlSpace);
     ssize_t n = recvmsg(s, &h, MSG_DONTWAIT);
     if (n < 0) {
       if (errno == EINTR) continue;
-      if (IsWouldBlock(errno)) break;
-      // Hand over what was read; an error that persists shows on the next Read.
-      if (!out.empty()) break;
+      if (IsWouldBlock(errno)) {
+        drained = true;
+        break;
+      }
+      // Hand over what was read; an error that persists shows on the next wake-up.
+      if (!out.empty()) {
+        drained = true;
+        break;
+      }
       return Fail("recvmsg");
     }
     RawDatagram d;
-    d.data = buffer;
     // BSD returns the bytes it kept, never the datagram's full length.
     d.length = static_cast<size_t>(n);
     d.truncated = (h.msg_flags & MSG_TRUNC) != 0;
+    d.offset = offset;
+    d.landed = d.length < inArea ? d.length : inArea;
+    d.overflow = m.overflow.get();
     std::memcpy(&d.source.storage, &m.source, h.msg_namelen);
     d.source.length = h.msg_namelen;
     ParseControl(h, d);
     out.push_back(d);
+    // The overflow holds one datagram: the caller takes it before the next Read.
+    if (d.landed < d.length) break;
+    offset = (offset + d.landed + 7) & ~size_t{7};
   }
   return {};
 }

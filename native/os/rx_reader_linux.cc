@@ -1,7 +1,9 @@
 // How receiving works on Linux: recvmmsg() takes up to kBatch datagrams per system call, each with
 // its control messages: IP_PKTINFO / IPV6_PKTINFO (destination address and arrival interface),
 // SO_RXQ_OVFL (the socket's kernel drop counter) and SO_TIMESTAMPNS (kernel receive time).
-// MSG_TRUNC in msg_flags marks a datagram longer than the buffer.
+// MSG_TRUNC in msg_flags marks a datagram longer than the buffer. Each datagram is read into two
+// pieces (see RxLanding): its slot of the caller's area, where it stays when it fits, and an
+// overflow of the reader's own for the rest, so that no datagram up to maxMessageSize is cut.
 #include <sys/uio.h>
 
 #include <memory>
@@ -81,44 +83,55 @@ void ParseControl(msghdr& h, RawDatagram& d) {
 }  // namespace
 
 struct RxReader::Impl {
-  // kBatch slots of `stride` bytes, left uninitialised (the kernel writes them; untouched pages
-  // cost no memory). The stride only grows: sockets with different maxMessageSize share a reader.
-  std::unique_ptr<unsigned char[]> data;
-  size_t stride = 0;
+  // Per datagram slot, two pieces: its share of the caller's area, then its overflow. The headers
+  // point at their own iovecs, source and control buffers once and for all; only lengths change.
   mmsghdr headers[kBatch];
-  iovec iov[kBatch];
+  iovec iov[kBatch][2];
   sockaddr_storage sources[kBatch];
   alignas(cmsghdr) unsigned char control[kBatch][kControlSpace];
+  // kBatch overflows of `overflowStride` bytes, left uninitialised: only a datagram longer than its
+  // slot writes to its overflow (untouched pages cost no memory). The stride only grows: sockets
+  // with different maxMessageSize share a reader.
+  std::unique_ptr<unsigned char[]> overflow;
+  size_t overflowStride = 0;
+
+  Impl() {
+    std::memset(headers, 0, sizeof(headers));
+    for (size_t i = 0; i < kBatch; i++) {
+      msghdr& h = headers[i].msg_hdr;
+      h.msg_name = &sources[i];
+      h.msg_iov = iov[i];
+      h.msg_control = control[i];
+    }
+  }
 };
 
 RxReader::RxReader() : impl_(new Impl()) {}
 RxReader::~RxReader() = default;
 size_t RxReader::BatchLimit() { return kBatch; }
 
-SysError RxReader::Read(socket_t s, int family, size_t maxMessageSize, size_t maxCount,
-                        std::vector<RawDatagram>& out) {
-  (void)family;
+SysError RxReader::Read(socket_t s, const RxLanding& landing, size_t maxMessageSize, size_t maxCount,
+                        std::vector<RawDatagram>& out, bool& drained) {
   Impl& m = *impl_;
-  // One spare byte is not needed: MSG_TRUNC reports the datagram's real length.
-  size_t slot = maxMessageSize == 0 ? 1 : maxMessageSize;
-  if (m.stride < slot) {
-    m.data.reset(new unsigned char[slot * kBatch]);
-    m.stride = slot;
-    for (size_t i = 0; i < kBatch; i++) {
-      m.iov[i].iov_base = m.data.get() + i * slot;
-      msghdr& h = m.headers[i].msg_hdr;
-      std::memset(&h, 0, sizeof(h));
-      h.msg_name = &m.sources[i];
-      h.msg_iov = &m.iov[i];
-      h.msg_iovlen = 1;
-      h.msg_control = m.control[i];
-    }
+  // Each datagram's place is fixed before the call: its slot of the area, then its overflow. One
+  // spare byte is not needed: MSG_TRUNC reports the datagram's real length.
+  size_t inArea = landing.slot < maxMessageSize ? landing.slot : maxMessageSize;
+  size_t spill = maxMessageSize - inArea;
+  if (m.overflowStride < spill) {
+    m.overflow.reset(new unsigned char[spill * kBatch]);
+    m.overflowStride = spill;
   }
-  size_t want = maxCount < kBatch ? maxCount : kBatch;
+  size_t want = landing.room / landing.slot;
+  if (want > maxCount) want = maxCount;
+  if (want > kBatch) want = kBatch;
   for (size_t i = 0; i < want; i++) {
+    m.iov[i][0].iov_base = landing.area + i * landing.slot;
+    m.iov[i][0].iov_len = inArea;
+    m.iov[i][1].iov_base = m.overflow.get() + i * m.overflowStride;
+    m.iov[i][1].iov_len = spill;
     // What a call changes (the kernel writes the lengths and flags back), set again for this one.
-    m.iov[i].iov_len = maxMessageSize;
     msghdr& h = m.headers[i].msg_hdr;
+    h.msg_iovlen = spill > 0 ? 2 : 1;
     h.msg_namelen = sizeof(m.sources[i]);
     h.msg_controllen = kControlSpace;
     h.msg_flags = 0;
@@ -130,24 +143,30 @@ SysError RxReader::Read(socket_t s, int family, size_t maxMessageSize, size_t ma
   } while (n < 0 && errno == EINTR);
   if (n < 0) {
     out.clear();
+    drained = true;
     if (IsWouldBlock(errno)) return {};
     return Fail("recvmmsg");
   }
+  // Non-blocking, recvmmsg returns fewer than asked for only when the socket has no more.
+  drained = static_cast<size_t>(n) < want;
   // The records of the previous call are reused (resize constructs only new ones, and constructing
   // a RawDatagram clears two sockaddr_storage): every field is set or reset below.
   out.resize(static_cast<size_t>(n));
   for (int i = 0; i < n; i++) {
-    msghdr& h = m.headers[i].msg_hdr;
-    RawDatagram& d = out[static_cast<size_t>(i)];
+    size_t k = static_cast<size_t>(i);
+    msghdr& h = m.headers[k].msg_hdr;
+    RawDatagram& d = out[k];
     d.hasDestination = false;
     d.ifindex = 0;
     d.hasTimestamp = false;
     d.hasDropCount = false;
-    size_t full = m.headers[i].msg_len;
-    d.data = m.data.get() + static_cast<size_t>(i) * m.stride;
+    size_t full = m.headers[k].msg_len;
     d.truncated = (h.msg_flags & MSG_TRUNC) != 0 || full > maxMessageSize;
     d.length = full > maxMessageSize ? maxMessageSize : full;
-    std::memcpy(&d.source.storage, &m.sources[i], h.msg_namelen);
+    d.offset = k * landing.slot;
+    d.landed = d.length < inArea ? d.length : inArea;
+    d.overflow = m.overflow.get() + k * m.overflowStride;
+    std::memcpy(&d.source.storage, &m.sources[k], h.msg_namelen);
     d.source.length = h.msg_namelen;
     ParseControl(h, d);
   }

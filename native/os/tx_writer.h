@@ -1,9 +1,11 @@
 // Sending datagrams: one at a time everywhere, several per system call where the OS has sendmmsg.
-// One implementation per OS family: tx_writer_posix.cc, tx_writer_win.cc.
+// Implemented by tx_writer_posix.cc (one datagram, Linux and macOS), tx_writer_linux.cc and
+// tx_writer_darwin.cc (batches), tx_writer_win.cc.
 #pragma once
 #include <vector>
 
 #include "platform.h"
+#include "sock_addr.h"
 
 namespace mce {
 

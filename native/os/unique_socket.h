@@ -34,7 +34,4 @@ class UniqueSocket {
   socket_t s_ = kInvalidSocket;
 };
 
-// A non-blocking, close-on-exec UDP socket of the family, or the error.
-SysError OpenUdpSocket(int family, UniqueSocket& out);
-
 }  // namespace mce

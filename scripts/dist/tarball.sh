@@ -6,7 +6,8 @@
 #
 #  1. builds the prebuilds (scripts/dist/prebuild-all.sh; SKIP_PREBUILD=1 uses prebuilds/ as it is),
 #     packs the tarball, and checks its file list: the seven prebuilds, and nothing that should
-#     not ship;
+#     not ship; and that every link of its README.md and docs/*.md that is not absolute names a
+#     file it holds (scripts/docs/check-docs.js --packed);
 #  2. checks the package metadata with publint and the types with @arethetypeswrong/cli;
 #  3. installs the tarball into an empty project in a temporary folder, with a PATH that holds only
 #     node and npm (no cc, c++, gcc, g++, make, python) and npm's build-from-source off, install
@@ -53,12 +54,22 @@ TARBALL="$WORK/$(tail -1 "$WORK/pack-name.txt")"
 tar -tzf "$TARBALL" | sed 's|^package/||' | sort >"$WORK/files.txt"
 echo "  $(basename "$TARBALL"): $(wc -l <"$WORK/files.txt") files, $(stat -c %s "$TARBALL") bytes"
 # What a package may carry: compiled JS and its types and maps, the TypeScript sources the maps point
-# to, the native sources and binding.gyp (for a build from source), the prebuilds, and npm's own files.
-ALLOWED='^(package\.json|README\.md|CHANGELOG\.md|LICENSE|dist/[a-z0-9/_-]+\.(js|mjs|cjs|d\.ts|d\.mts|d\.cts)(\.map)?|lib/[a-z0-9/_-]+\.[mc]?ts|bin/[a-z0-9_.-]+|binding\.gyp|native/[a-z0-9/_]+\.(cc|h)|scripts/install-fallback\.js|prebuilds/linux-(x64|arm64)/multicast-expert\.(glibc|musl)\.node|prebuilds/(win32-x64|darwin-x64|darwin-arm64)/multicast-expert\.node)$'
+# to, the native sources and binding.gyp (for a build from source), the prebuilds, the docs pages and
+# examples the README links to, and npm's own files.
+ALLOWED='^(package\.json|README\.md|CHANGELOG\.md|LICENSE|docs/[A-Za-z0-9-]+\.md|examples/[a-z0-9-]+\.(js|mjs|ts)|examples/tsconfig\.json|dist/[a-z0-9/_-]+\.(js|mjs|cjs|d\.ts|d\.mts|d\.cts)(\.map)?|lib/[a-z0-9/_-]+\.[mc]?ts|bin/[a-z0-9_.-]+|binding\.gyp|native/[a-z0-9/_]+\.(cc|h)|scripts/install-fallback\.js|prebuilds/linux-(x64|arm64)/multicast-expert\.(glibc|musl)\.node|prebuilds/(win32-x64|darwin-x64|darwin-arm64)/multicast-expert\.node)$'
 if grep -Ev "$ALLOWED" "$WORK/files.txt" >"$WORK/stray.txt"; then
   die "the tarball holds files it should not: $(tr '\n' ' ' <"$WORK/stray.txt")"
 fi
-ok "the tarball holds only dist/, lib/ sources, native/, binding.gyp, prebuilds/ and package.json, README, CHANGELOG, LICENSE"
+ok "the tarball holds only dist/, lib/ sources, native/, binding.gyp, prebuilds/, docs/*.md, examples/ and package.json, README, CHANGELOG, LICENSE"
+for f in README.md CHANGELOG.md docs/README.md examples/receiver.js examples/tsconfig.json; do
+  grep -qx "$f" "$WORK/files.txt" || die "the tarball lacks $f (the README links to it)"
+done
+# On the npm page and in node_modules a relative link resolves only to a file the tarball holds.
+mkdir -p "$WORK/unpacked"
+tar -xzf "$TARBALL" -C "$WORK/unpacked"
+node scripts/docs/check-docs.js --packed "$WORK/files.txt" "$WORK/unpacked/package" >"$WORK/links.txt" 2>&1 ||
+  { cat "$WORK/links.txt"; die "the packed README or docs link to files the tarball lacks"; }
+ok "$(tail -1 "$WORK/links.txt" | sed 's/^ok: //') ($(grep -c '^docs/.*\.md$' "$WORK/files.txt") docs pages, $(grep -c '^examples/' "$WORK/files.txt") examples shipped)"
 for f in dist/index.js dist/index.d.ts dist/index.d.ts.map dist/esm.mjs dist/esm.d.mts dist/esm.d.mts.map binding.gyp native/addon.cc LICENSE; do
   grep -qx "$f" "$WORK/files.txt" || die "the tarball lacks $f"
 done

@@ -16,20 +16,26 @@
 module.exports = [
   {
     name: 'rx-filter-accepts-all',
-    what: 'the native per-datagram filter (Accept in native/rx_socket.cc) lets every datagram through',
-    edits: [{ file: 'native/rx_socket.cc', find: /\bif \(Accept\(([^()]*)\)\)/, replace: 'if (Accept($1) || true)' }],
+    what: 'the native per-datagram filter (RxEndpoint::Accept in native/rx_filter_table.cc) lets every datagram through',
+    edits: [
+      {
+        file: 'native/rx_filter_table.cc',
+        find: /(bool RxEndpoint::Accept\(const RawDatagram& d, uint32_t& groupId\) const \{)/,
+        replace: '$1\n  for (const RxFilter& f : filters)\n    if (f.group.sameAddress(d.destination)) groupId = f.groupId;\n  return true;',
+      },
+    ],
     suites: ['test/receiver-promise.test.ts'],
   },
   {
     name: 'ip-multicast-all-left-on',
     what: 'IP_MULTICAST_ALL is not turned off on IPv4 receive sockets',
-    edits: [{ file: 'native/os/mcast_sockopt_posix.cc', find: /(\bIP_MULTICAST_ALL\s*,\s*&)zero\b/, replace: '$1one' }],
+    edits: [{ file: 'native/os/mcast_sockopt_linux.cc', find: /(\bIP_MULTICAST_ALL, kInt\), AF_INET, )0,/, replace: '$11,' }],
     suites: ['test/receiver-promise.test.ts'],
   },
   {
     name: 'ipv6-multicast-all-left-on',
     what: 'IPV6_MULTICAST_ALL is not turned off on IPv6 receive sockets',
-    edits: [{ file: 'native/os/mcast_sockopt_posix.cc', find: /(\bIPV6_MULTICAST_ALL\s*,\s*&)zero\b/, replace: '$1one' }],
+    edits: [{ file: 'native/os/mcast_sockopt_linux.cc', find: /(\bIPV6_MULTICAST_ALL, kInt\), AF_INET6, )0,/, replace: '$11,' }],
     suites: ['test/receiver-promise.test.ts'],
   },
   {
@@ -43,34 +49,40 @@ module.exports = [
     what: 'neither the per-group bind nor IP_MULTICAST_ALL / IPV6_MULTICAST_ALL: the kernel hands every socket on the port everything, only the native filter isolates',
     edits: [
       { file: 'native/os/mcast_sockopt_posix.cc', find: /plan\.bindAddress\s*=\s*SockAddr::FromBytes\([^;]*\);/, replace: 'plan.bindAddress = SockAddr::Any(group.family(), port);' },
-      { file: 'native/os/mcast_sockopt_posix.cc', find: /(\bIP_MULTICAST_ALL\s*,\s*&)zero\b/, replace: '$1one' },
-      { file: 'native/os/mcast_sockopt_posix.cc', find: /(\bIPV6_MULTICAST_ALL\s*,\s*&)zero\b/, replace: '$1one' },
+      { file: 'native/os/mcast_sockopt_linux.cc', find: /(\bIP_MULTICAST_ALL, kInt\), AF_INET, )0,/, replace: '$11,' },
+      { file: 'native/os/mcast_sockopt_linux.cc', find: /(\bIPV6_MULTICAST_ALL, kInt\), AF_INET6, )0,/, replace: '$11,' },
     ],
     suites: ['test/receiver-promise.test.ts'],
   },
   {
     name: 'rx-no-reuseaddr',
     what: 'receive sockets do not set SO_REUSEADDR: a second receiver (or another program) cannot share the port',
-    edits: [{ file: 'native/os/mcast_sockopt_posix.cc', find: /\bSO_REUSEADDR, one, /, replace: 'SO_REUSEADDR, 0, ' }],
+    edits: [{ file: 'native/os/mcast_sockopt_linux.cc', find: /(\bSO_REUSEADDR, kInt\), 0, )1,/, replace: '$10,' }],
     suites: ['test/receiver-promise.test.ts'],
     tests: 'two receivers',
   },
   {
     name: 'block-source-noop',
-    what: 'blockSource() does nothing: no kernel source filter, no native filter',
-    edits: [{ file: 'native/rx_socket.cc', find: /(Napi::Value RxSocket::Block\(const Napi::CallbackInfo& info\) \{)/, replace: '$1\n  return info.Env().Undefined();' }],
+    what: 'blockSource() does nothing: the native side takes no blocked sources, so no kernel source filter, no native filter',
+    edits: [{ file: 'native/rx_socket.cc', find: /spec\.blocked = ArgAddressList\(info, 5, "blocked"\);/, replace: 'spec.blocked = {};' }],
     suites: ['test/receiver-promise.test.ts'],
   },
   {
     name: 'block-source-not-in-kernel',
     what: 'blockSource() is not given to the kernel (MCAST_BLOCK_SOURCE); only the native filter drops the source',
-    edits: [{ file: 'native/rx_socket.cc', find: /ThrowIfFailed\(env, BlockSource\([^;]*\);/, replace: '/* mutant: no MCAST_BLOCK_SOURCE */' }],
+    edits: [
+      {
+        file: 'native/rx_filter_table.cc',
+        find: /\bBlockSource, UnblockSource\)/,
+        replace: '[](socket_t, const SockAddr&, const SockAddr&, uint32_t) { return SysError{}; /* mutant: no MCAST_BLOCK_SOURCE */ }, UnblockSource)',
+      },
+    ],
     suites: ['test/receiver-promise.test.ts'],
   },
   {
     name: 'receive-queue-unbounded',
     what: 'the receive queue has no bound: a receiver nobody reads grows without limit',
-    edits: [{ file: 'lib/rx-socket.ts', find: /queue\.length >= kQueueLimit\b/, replace: 'queue.length < 0' }],
+    edits: [{ file: 'lib/rx/receive-queue.ts', find: /#messages\.length >= kQueueLimit\b/, replace: '#messages.length < 0' }],
     suites: ['test/close-under-load.test.ts'],
   },
   {
@@ -82,19 +94,19 @@ module.exports = [
   {
     name: 'ttl-always-1',
     what: 'the sender sets TTL (hop limit) 1 whatever it is given',
-    edits: [{ file: 'native/os/mcast_sockopt_posix.cc', find: /(SysError SetMulticastTtl\(socket_t s, int family, int ttl\) \{)/, replace: '$1\n  ttl = 1;' }],
+    edits: [{ file: 'native/os/mcast_sockopt.cc', find: /(SysError SetMulticastTtl\(socket_t s, int family, int ttl\) \{)/, replace: '$1\n  ttl = 1;' }],
     suites: ['test/routing.test.ts'],
   },
   {
     name: 'group-id-off-by-one',
     what: 'each datagram is reported with the next group id (the wrong group)',
-    edits: [{ file: 'native/rx_socket.cc', find: /(r\[kGroupId\] = groupId);/, replace: '$1 + 1;' }],
+    edits: [{ file: 'native/rx_batch.cc', find: /(r\[kGroupId\] = groupId);/, replace: '$1 + 1;' }],
     suites: ['test/sockets.test.ts'],
   },
   {
     name: 'ifindex-zero',
     what: 'each datagram is reported as arrived on interface index 0',
-    edits: [{ file: 'native/rx_socket.cc', find: /r\[kIfindex\] = d\.ifindex;/, replace: 'r[kIfindex] = 0;' }],
+    edits: [{ file: 'native/rx_batch.cc', find: /r\[kIfindex\] = d\.ifindex;/, replace: 'r[kIfindex] = 0;' }],
     suites: ['test/sockets.test.ts'],
   },
   {
@@ -102,7 +114,7 @@ module.exports = [
     what: 'sendBatch() sends the first datagram of each chunk and reports them all sent',
     edits: [
       {
-        file: 'native/os/tx_writer_posix.cc',
+        file: 'native/os/tx_writer_linux.cc',
         find: /int n = sendmmsg\(s, headers, static_cast<unsigned>\(count\), 0\);/,
         replace: 'int n = sendmmsg(s, headers, 1u, 0);\n    if (n == 1) n = static_cast<int>(count);',
       },

@@ -75,7 +75,9 @@ node -e '
 echo "== test:asan: the whole suite against the sanitized addon (in the lab)"
 start=$(date +%s)
 status=0
-node lab/enter-lab.js node_modules/.bin/jest --runInBand "$@" 2>&1 | tee "$out/jest.log" || status=$?
+# Instrumented code (and every agent and CLI process under LD_PRELOAD=libasan) runs a few times
+# slower: a test's hang guard is four times the plain suite's 30 s.
+node lab/enter-lab.js node_modules/.bin/jest --runInBand --testTimeout 120000 "$@" 2>&1 | tee "$out/jest.log" || status=$?
 echo "   jest finished in $(($(date +%s) - start)) s with status $status"
 
 reports=$(find "$logs" -type f | sort)

@@ -15,7 +15,7 @@ import type { Command } from '../command';
 /** The package's root: dist/cli/commands (or lib/cli/commands) three levels up. */
 export const PACKAGE_ROOT = path.resolve(__dirname, '..', '..', '..');
 
-/** The repository's address from package.json, when it names one. */
+/** The repository's address from package.json (its one owner), when it names one. */
 function repositoryUrl(): string | null {
   try {
     const pkg = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { repository?: string | { url?: string } };
@@ -41,9 +41,12 @@ export const benchCommand: Command = {
   async run(args, io) {
     const script = path.join(PACKAGE_ROOT, 'bench', 'run.js');
     if (!fs.existsSync(script)) {
+      const url = repositoryUrl();
+      // The clone's folder is the URL's last part (git's own rule), so the line works for a fork too.
+      const folder = url === null ? 'multicast-expert' : path.posix.basename(url).replace(/\.git$/, '');
       io.out.write(
         'The benchmark runs from a clone of the repository, not from an installed package:\n' +
-          `  git clone ${repositoryUrl() ?? '<the multicast-expert repository>'} && cd multicast-expert && npm ci && npm run bench\n`,
+          `  git clone ${url ?? '<the multicast-expert repository>'} && cd ${folder} && npm ci && npm run bench\n`,
       );
       return 0;
     }

@@ -26,8 +26,10 @@ import type {
   IfaceSpecifier,
   McastBatchMessage,
   McastMessage,
+  McastRxSocketEvents,
   McastRxSocketOptions,
   McastRxStats,
+  McastTxSocketEvents,
   McastTxSocketOptions,
   MulticastExpertErrorDetails,
   ReceiveOptions,
@@ -91,6 +93,10 @@ async function socketTypes(tx: McastTxSocket, rx: McastRxSocket): Promise<void> 
   rx.on('batch', (ms) => void (ms.length satisfies number));
   rx.on('error', (e) => void (e.code satisfies string));
   rx.once('close', () => undefined);
+  const onLost = (...[iface, why]: McastRxSocketEvents['iface-lost']): void => void [iface.name satisfies string, why satisfies string];
+  rx.on('iface-lost', onLost).on('iface-joined', (iface, why) => void [iface.index satisfies number, why]);
+  const onTxClose = (...args: McastTxSocketEvents['close']): void => void args;
+  tx.once('close', onTxClose);
   rx.join('239.1.2.4', { ifaces: ['lo'], sources: [] });
   rx.leave('239.1.2.4', { ifaces: [1] });
   rx.blockSource('239.1.2.3', '10.0.0.9');
@@ -100,6 +106,7 @@ async function socketTypes(tx: McastTxSocket, rx: McastRxSocket): Promise<void> 
   for await (const m of rx) void m.timestamp;
   void [sent, from, txState, msg, stats, rxState];
   tx[Symbol.dispose]();
+  await tx[Symbol.asyncDispose]();
   rx[Symbol.dispose]();
   await rx[Symbol.asyncDispose]();
   tx.close();

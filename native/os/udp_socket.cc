@@ -1,6 +1,7 @@
-// Socket calls that read the same on every OS (sockopt_len_t and SetOpt cover the spelling).
-#include "mcast_sockopt.h"
-#include "sockopt_util.h"
+// UDP socket calls that read the same on every OS (sockopt_len_t and SetOpt cover the spelling).
+#include "udp_socket.h"
+
+#include "sockopt.h"
 
 namespace mce {
 

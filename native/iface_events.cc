@@ -1,25 +1,25 @@
-#include "iface_watcher.h"
+#include "iface_events.h"
 
 #include "errors.h"
 #include "js_convert.h"
 
 namespace mce {
 
-void IfaceWatcher::Init(Napi::Env env, Napi::Object exports) {
-  Napi::Function ctor = DefineClass(env, "IfaceWatcher", {InstanceMethod("close", &IfaceWatcher::Close)});
-  exports.Set("IfaceWatcher", ctor);
+void IfaceEvents::Init(Napi::Env env, Napi::Object exports) {
+  Napi::Function ctor = DefineClass(env, "IfaceEvents", {InstanceMethod("close", &IfaceEvents::Close)});
+  exports.Set("IfaceEvents", ctor);
 }
 
-IfaceWatcher::IfaceWatcher(const Napi::CallbackInfo& info)
-    : Napi::ObjectWrap<IfaceWatcher>(info), data_(AddonData::Of(info.Env())) {
+IfaceEvents::IfaceEvents(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<IfaceEvents>(info), data_(AddonData::Of(info.Env())) {
   Napi::Env env = info.Env();
   onChange_ = Napi::Persistent(ArgFunction(info, 0, "onChange"));
-  asyncContext_.reset(new Napi::AsyncContext(env, "MulticastIfaceWatcher", info.This().As<Napi::Object>()));
+  asyncContext_.reset(new Napi::AsyncContext(env, "MulticastIfaceEvents", info.This().As<Napi::Object>()));
 
-  if (IfaceWatch::CallsBack()) {
+  if (IfaceEventSource::CallsBack()) {
     // The OS may call back before Open returns: the async handle must exist first.
     auto* async = new uv_async_t;
-    int rc = uv_async_init(data_->loop(), async, &IfaceWatcher::OnAsync);
+    int rc = uv_async_init(data_->loop(), async, &IfaceEvents::OnAsync);
     if (rc != 0) {
       delete async;
       throw MakeOsError(env, SysError{rc, "uv_async_init"});
@@ -27,19 +27,19 @@ IfaceWatcher::IfaceWatcher(const Napi::CallbackInfo& info)
     data_->HandleOpened();
     async->data = this;
     uv_unref(reinterpret_cast<uv_handle_t*>(async));
-    SysError error = watch_.Open(&IfaceWatcher::WakeFromOsThread, async);
+    SysError error = source_.Open(&IfaceEvents::WakeFromOsThread, async);
     if (error) {
       CloseAndDelete(data_, async);
       throw MakeOsError(env, error);
     }
     async_ = async;
   } else {
-    ThrowIfFailed(env, watch_.Open(nullptr, nullptr));
+    ThrowIfFailed(env, source_.Open(nullptr, nullptr));
     auto* poll = new uv_poll_t;
-    int rc = uv_poll_init_socket(data_->loop(), poll, watch_.descriptor());
+    int rc = uv_poll_init_socket(data_->loop(), poll, source_.descriptor());
     if (rc != 0) {
       delete poll;
-      // watch_ closes its descriptor when this half-built object goes.
+      // source_ closes its descriptor when this half-built object goes.
       throw MakeOsError(env, SysError{rc, "uv_poll_init_socket"});
     }
     data_->HandleOpened();
@@ -47,7 +47,7 @@ IfaceWatcher::IfaceWatcher(const Napi::CallbackInfo& info)
     poll_ = poll;
     // Watching is never a reason to keep the process running, like a timer with unref().
     uv_unref(reinterpret_cast<uv_handle_t*>(poll));
-    rc = uv_poll_start(poll_, UV_READABLE, &IfaceWatcher::OnPoll);
+    rc = uv_poll_start(poll_, UV_READABLE, &IfaceEvents::OnPoll);
     if (rc != 0) {
       CloseHandles();
       throw MakeOsError(env, SysError{rc, "uv_poll_start"});
@@ -59,43 +59,43 @@ IfaceWatcher::IfaceWatcher(const Napi::CallbackInfo& info)
   Ref();
 }
 
-IfaceWatcher::~IfaceWatcher() { CloseHandles(); }
+IfaceEvents::~IfaceEvents() { CloseHandles(); }
 
-void IfaceWatcher::CloseHandles() {
+void IfaceEvents::CloseHandles() {
   if (closed_) return;
   closed_ = true;
   data_->Unregister(this);
   if (poll_ != nullptr) {
     StopPolling();
-    ClosePollThenSocket(data_, poll_, watch_.Close());
+    ClosePollThenSocket(data_, poll_, source_.Close());
   }
   if (async_ != nullptr) {
     // Once Close returns, no OS thread touches the async handle any more.
-    (void)watch_.Close();
+    (void)source_.Close();
     CloseAndDelete(data_, async_);
     async_ = nullptr;
   }
 }
 
-void IfaceWatcher::StopPolling() {
+void IfaceEvents::StopPolling() {
   if (!polling_ || poll_ == nullptr) return;
   uv_poll_stop(poll_);
   polling_ = false;
 }
 
-void IfaceWatcher::WakeFromOsThread(void* context) {
+void IfaceEvents::WakeFromOsThread(void* context) {
   // uv_async_send is the one libuv call that is safe from any thread; wakes coalesce.
   (void)uv_async_send(static_cast<uv_async_t*>(context));
 }
 
-void IfaceWatcher::OnAsync(uv_async_t* handle) {
-  auto* self = static_cast<IfaceWatcher*>(handle->data);
+void IfaceEvents::OnAsync(uv_async_t* handle) {
+  auto* self = static_cast<IfaceEvents*>(handle->data);
   if (self->closed_ || self->data_->exiting()) return;
   self->Notify(SysError{});
 }
 
-void IfaceWatcher::OnPoll(uv_poll_t* handle, int status, int events) {
-  auto* self = static_cast<IfaceWatcher*>(handle->data);
+void IfaceEvents::OnPoll(uv_poll_t* handle, int status, int events) {
+  auto* self = static_cast<IfaceEvents*>(handle->data);
   if (self->closed_ || self->data_->exiting()) return;
   if (status < 0) {
     self->StopPolling();
@@ -104,7 +104,7 @@ void IfaceWatcher::OnPoll(uv_poll_t* handle, int status, int events) {
   }
   if ((events & UV_READABLE) == 0) return;
   bool changed = false;
-  SysError error = self->watch_.Drain(changed);
+  SysError error = self->source_.Drain(changed);
   if (error) {
     self->StopPolling();
     self->Notify(error);
@@ -113,7 +113,7 @@ void IfaceWatcher::OnPoll(uv_poll_t* handle, int status, int events) {
   if (changed) self->Notify(SysError{});
 }
 
-void IfaceWatcher::Notify(const SysError& error) {
+void IfaceEvents::Notify(const SysError& error) {
   if (closed_ || data_->exiting()) return;
   Napi::Env env = Env();
   // Everything that can throw (the scope, the error object, the call) runs inside the guard: a C++
@@ -127,7 +127,7 @@ void IfaceWatcher::Notify(const SysError& error) {
   });
 }
 
-Napi::Value IfaceWatcher::Close(const Napi::CallbackInfo& info) {
+Napi::Value IfaceEvents::Close(const Napi::CallbackInfo& info) {
   bool wasOpen = !closed_;
   CloseHandles();
   if (wasOpen) Unref();

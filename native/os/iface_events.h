@@ -1,9 +1,9 @@
 // Notifications from the OS that network interfaces or their addresses changed, reduced to one fact:
 // "something changed, look again". The caller rescans (ScanInterfaces) and works out what changed,
 // so the OS layer needs no model of interfaces of its own. One implementation per OS:
-//   iface_watch_linux.cc   an rtnetlink socket in the link and IPv4/IPv6 address groups;
-//   iface_watch_darwin.cc  a PF_ROUTE socket (RTM_IFINFO, RTM_NEWADDR, RTM_DELADDR);
-//   iface_watch_win.cc     NotifyIpInterfaceChange and NotifyUnicastIpAddressChange.
+//   iface_events_linux.cc   an rtnetlink socket in the link and IPv4/IPv6 address groups;
+//   iface_events_darwin.cc  a PF_ROUTE socket (RTM_IFINFO, RTM_NEWADDR, RTM_DELADDR);
+//   iface_events_win.cc     NotifyIpInterfaceChange and NotifyUnicastIpAddressChange.
 // Linux and macOS hand the caller a descriptor that becomes readable when a message waits; Windows
 // calls back on threads of its own pool instead, so there the caller gives a thread-safe `wake`.
 #pragma once
@@ -14,16 +14,16 @@
 
 namespace mce {
 
-class IfaceWatch {
+class IfaceEventSource {
  public:
   // Called when something may have changed. On Windows it runs on a system thread, so it must be
   // thread-safe (uv_async_send is); elsewhere it is never called.
   using WakeFn = void (*)(void* context);
 
-  IfaceWatch();
-  ~IfaceWatch();
-  IfaceWatch(const IfaceWatch&) = delete;
-  IfaceWatch& operator=(const IfaceWatch&) = delete;
+  IfaceEventSource();
+  ~IfaceEventSource();
+  IfaceEventSource(const IfaceEventSource&) = delete;
+  IfaceEventSource& operator=(const IfaceEventSource&) = delete;
 
   // True where the OS calls `wake` from threads of its own (Windows): the caller must be ready for a
   // wake before Open returns. False where the caller polls descriptor() instead.

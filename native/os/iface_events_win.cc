@@ -4,14 +4,14 @@
 // only pass the news on through the caller's thread-safe `wake` (uv_async_send, which also merges
 // several wakes into one). CancelMibChangeNotify2 waits for callbacks in progress to return, so once
 // Close() is done no callback runs and `context` may go.
-#include "iface_watch.h"
+#include "iface_events.h"
 
-// After iface_watch.h, whose platform.h brings winsock2.h before windows.h; iphlpapi.h brings netioapi.h.
+// After iface_events.h, whose platform.h brings winsock2.h before windows.h; iphlpapi.h brings netioapi.h.
 #include <iphlpapi.h>
 
 namespace mce {
 
-struct IfaceWatch::Impl {
+struct IfaceEventSource::Impl {
   WakeFn wake = nullptr;
   void* context = nullptr;
   HANDLE ifaceNotification = nullptr;
@@ -33,12 +33,12 @@ struct IfaceWatch::Impl {
   }
 };
 
-IfaceWatch::IfaceWatch() : impl_(new Impl) {}
-bool IfaceWatch::CallsBack() { return true; }
+IfaceEventSource::IfaceEventSource() : impl_(new Impl) {}
+bool IfaceEventSource::CallsBack() { return true; }
 
-IfaceWatch::~IfaceWatch() { impl_->Cancel(); }
+IfaceEventSource::~IfaceEventSource() { impl_->Cancel(); }
 
-SysError IfaceWatch::Open(WakeFn wake, void* context) {
+SysError IfaceEventSource::Open(WakeFn wake, void* context) {
   if (wake == nullptr) return FailWith(ERROR_INVALID_PARAMETER, "NotifyIpInterfaceChange");
   impl_->wake = wake;
   impl_->context = context;
@@ -57,14 +57,14 @@ SysError IfaceWatch::Open(WakeFn wake, void* context) {
   return {};
 }
 
-socket_t IfaceWatch::descriptor() const { return kInvalidSocket; }
+socket_t IfaceEventSource::descriptor() const { return kInvalidSocket; }
 
-SysError IfaceWatch::Drain(bool& changed) {
+SysError IfaceEventSource::Drain(bool& changed) {
   changed = true;
   return {};
 }
 
-UniqueSocket IfaceWatch::Close() {
+UniqueSocket IfaceEventSource::Close() {
   impl_->Cancel();
   return UniqueSocket();
 }

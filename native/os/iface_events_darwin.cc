@@ -7,7 +7,7 @@
 
 #include <vector>
 
-#include "iface_watch.h"
+#include "iface_events.h"
 
 namespace mce {
 namespace {
@@ -30,17 +30,17 @@ bool IsIfaceMessage(unsigned type) {
 
 }  // namespace
 
-struct IfaceWatch::Impl {
+struct IfaceEventSource::Impl {
   UniqueSocket socket;
   std::vector<unsigned char> buffer = std::vector<unsigned char>(16384);
 };
 
-IfaceWatch::IfaceWatch() : impl_(new Impl) {}
-bool IfaceWatch::CallsBack() { return false; }
+IfaceEventSource::IfaceEventSource() : impl_(new Impl) {}
+bool IfaceEventSource::CallsBack() { return false; }
 
-IfaceWatch::~IfaceWatch() = default;
+IfaceEventSource::~IfaceEventSource() = default;
 
-SysError IfaceWatch::Open(WakeFn, void*) {
+SysError IfaceEventSource::Open(WakeFn, void*) {
   UniqueSocket s(socket(PF_ROUTE, SOCK_RAW, AF_UNSPEC));
   if (!s.valid()) return Fail("socket(PF_ROUTE)");
   int fl = fcntl(s.get(), F_GETFL);
@@ -50,9 +50,9 @@ SysError IfaceWatch::Open(WakeFn, void*) {
   return {};
 }
 
-socket_t IfaceWatch::descriptor() const { return impl_->socket.get(); }
+socket_t IfaceEventSource::descriptor() const { return impl_->socket.get(); }
 
-SysError IfaceWatch::Drain(bool& changed) {
+SysError IfaceEventSource::Drain(bool& changed) {
   changed = false;
   if (!impl_->socket.valid()) return {};
   for (int reads = 0; reads < kMaxReadsPerDrain; reads++) {
@@ -83,6 +83,6 @@ SysError IfaceWatch::Drain(bool& changed) {
   return {};
 }
 
-UniqueSocket IfaceWatch::Close() { return std::move(impl_->socket); }
+UniqueSocket IfaceEventSource::Close() { return std::move(impl_->socket); }
 
 }  // namespace mce

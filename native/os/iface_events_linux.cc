@@ -9,7 +9,7 @@
 #include <cstring>
 #include <vector>
 
-#include "iface_watch.h"
+#include "iface_events.h"
 
 namespace mce {
 namespace {
@@ -23,17 +23,17 @@ bool IsIfaceMessage(uint16_t type) {
 
 }  // namespace
 
-struct IfaceWatch::Impl {
+struct IfaceEventSource::Impl {
   UniqueSocket socket;
   std::vector<char> buffer = std::vector<char>(32768);
 };
 
-IfaceWatch::IfaceWatch() : impl_(new Impl) {}
-bool IfaceWatch::CallsBack() { return false; }
+IfaceEventSource::IfaceEventSource() : impl_(new Impl) {}
+bool IfaceEventSource::CallsBack() { return false; }
 
-IfaceWatch::~IfaceWatch() = default;
+IfaceEventSource::~IfaceEventSource() = default;
 
-SysError IfaceWatch::Open(WakeFn, void*) {
+SysError IfaceEventSource::Open(WakeFn, void*) {
   UniqueSocket s(socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE));
   if (!s.valid()) return Fail("socket(AF_NETLINK)");
   sockaddr_nl local;
@@ -46,9 +46,9 @@ SysError IfaceWatch::Open(WakeFn, void*) {
   return {};
 }
 
-socket_t IfaceWatch::descriptor() const { return impl_->socket.get(); }
+socket_t IfaceEventSource::descriptor() const { return impl_->socket.get(); }
 
-SysError IfaceWatch::Drain(bool& changed) {
+SysError IfaceEventSource::Drain(bool& changed) {
   changed = false;
   if (!impl_->socket.valid()) return {};
   for (int reads = 0; reads < kMaxReadsPerDrain; reads++) {
@@ -82,6 +82,6 @@ SysError IfaceWatch::Drain(bool& changed) {
   return {};
 }
 
-UniqueSocket IfaceWatch::Close() { return std::move(impl_->socket); }
+UniqueSocket IfaceEventSource::Close() { return std::move(impl_->socket); }
 
 }  // namespace mce

@@ -31,8 +31,4 @@ int PrefixLengthOf(const unsigned char* mask, size_t length) {
   return bits;
 }
 
-#ifndef __linux__
-bool VrfDeliversToNewSockets(const std::string&) { return true; }
-#endif
-
 }  // namespace mce

@@ -1,0 +1,57 @@
+/**
+ * The options of a receiver, checked (each failing with its SPEC code and a message that says what
+ * it takes) and with their defaults.
+ * @internal
+ * @module
+ */
+import { type Family, type ParsedIp, checkFamily } from '../addresses';
+import { ErrorCodes, fail } from '../errors';
+import type { IfaceSpecifier } from '../interfaces';
+import { checkArray, checkBoolean, checkGroups, checkInteger, checkOptions, checkPort, checkSources, checkTimeout, familyOfSpecifier } from '../options';
+import type { McastRxSocketOptions } from './types';
+
+const kRxOptions = ['groups', 'port', 'family', 'iface', 'ifaces', 'sources', 'externalLoopback', 'timeout', 'receiveBufferSize', 'maxMessageSize', 'timestamps', 'rejoin'] as const;
+
+export interface RxSettings {
+  groups: ParsedIp[];
+  port: number;
+  family: Family;
+  /** iface and ifaces, as given (none: all interfaces). */
+  ifaceSpecs: unknown[];
+  sources: string[];
+  externalLoopback: boolean;
+  timeout: number | undefined;
+  /** 0: the OS default. */
+  receiveBufferSize: number;
+  maxMessageSize: number;
+  timestamps: boolean;
+  rejoin: boolean;
+}
+
+export function parseRxOptions(options: McastRxSocketOptions): RxSettings {
+  const o = checkOptions<McastRxSocketOptions>(options, kRxOptions, 'McastRxSocket options');
+  if (options === undefined) fail(ErrorCodes.INVALID_OPTION, 'McastRxSocket needs options: { groups, port }');
+  if (o.groups === undefined) fail(ErrorCodes.INVALID_OPTION, 'McastRxSocket options need groups (an array, may be empty)');
+  if (o.port === undefined) fail(ErrorCodes.INVALID_PORT, 'McastRxSocket options need a port (1..65535)');
+  // Checked first, not only through the groups: with no groups it would go unchecked.
+  const givenFamily = o.family === undefined ? undefined : checkFamily(o.family);
+  const groups = checkGroups(o.groups, 'groups', givenFamily);
+  const port = checkPort(o.port, 'port');
+  const ifaceSpecs: unknown[] = [];
+  if (o.iface !== undefined) ifaceSpecs.push(o.iface);
+  if (o.ifaces !== undefined) ifaceSpecs.push(...checkArray(o.ifaces, 'ifaces'));
+  const family: Family = givenFamily ?? groups[0]?.family ?? ifaceSpecs.map((s) => familyOfSpecifier(s as IfaceSpecifier)).find((f) => f !== undefined) ?? 'ipv4';
+  return {
+    groups,
+    port,
+    family,
+    ifaceSpecs,
+    sources: o.sources === undefined ? [] : checkSources(o.sources, family, 'sources'),
+    externalLoopback: checkBoolean(o.externalLoopback, 'externalLoopback', false),
+    timeout: checkTimeout(o.timeout, 'timeout'),
+    receiveBufferSize: o.receiveBufferSize === undefined ? 0 : checkInteger(o.receiveBufferSize, 'receiveBufferSize', 1, 0x7fffffff),
+    maxMessageSize: o.maxMessageSize === undefined ? 65535 : checkInteger(o.maxMessageSize, 'maxMessageSize', 1, 65535),
+    timestamps: checkBoolean(o.timestamps, 'timestamps', false),
+    rejoin: checkBoolean(o.rejoin, 'rejoin', true),
+  };
+}

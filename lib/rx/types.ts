@@ -1,0 +1,147 @@
+/**
+ * The public types of a receiver: its options, a received datagram, its counters, receive()'s
+ * options, and its events.
+ * @module
+ */
+import type { Family } from '../addresses';
+import type { MulticastExpertError } from '../errors';
+import type { IfaceInfo, IfaceSpecifier } from '../interfaces';
+import type { IfaceChangeType } from '../watch';
+
+/** Options of {@link McastRxSocket}. */
+export interface McastRxSocketOptions {
+  /** Groups to join at once; may be empty (join() later). */
+  groups: string[];
+  /** The UDP port, 1..65535. */
+  port: number;
+  /**
+   * The address family.
+   * @defaultValue the groups' family, else 'ipv4'
+   */
+  family?: Family;
+  /**
+   * The one interface to join on, by name, index, address or {@link IfaceInfo}; give this or `ifaces`.
+   * @defaultValue every interface that is up, multicast-capable, not loopback and has an address of the family
+   */
+  iface?: IfaceSpecifier;
+  /**
+   * The interfaces to join on, each by name, index, address or {@link IfaceInfo}.
+   * @defaultValue every interface that is up, multicast-capable, not loopback and has an address of the family
+   */
+  ifaces?: IfaceSpecifier[];
+  /**
+   * Source-specific multicast: only these senders (IPv4 and IPv6).
+   * @defaultValue any source
+   */
+  sources?: string[];
+  /**
+   * Receive this host's own datagrams on interfaces other than loopback (on Windows the receiver's
+   * setting decides, elsewhere the sender's); see the README's Loopback section.
+   * @defaultValue false
+   */
+  externalLoopback?: boolean;
+  /**
+   * Default timeout of receive(), in ms; 0 does not wait. Also settable later: `rx.timeout = ms`.
+   * @defaultValue undefined: wait forever
+   */
+  timeout?: number;
+  /**
+   * SO_RCVBUF in bytes; the OS caps it (Linux: net.core.rmem_max).
+   * @defaultValue the OS default
+   */
+  receiveBufferSize?: number;
+  /**
+   * The longest datagram delivered whole; a longer one is cut and flagged `truncated`.
+   * @defaultValue 65535
+   */
+  maxMessageSize?: number;
+  /**
+   * Kernel receive timestamps in McastMessage.timestamp (ns since the epoch).
+   * @defaultValue false
+   */
+  timestamps?: boolean;
+  /**
+   * When an interface the socket listens on goes away (down, removed, or without an
+   * address of the family) and comes back (up again, or a new interface of the same name), join the
+   * groups there again; a socket on all interfaces also joins new ones. 'iface-lost' and
+   * 'iface-joined' tell. False: keep the interfaces as opened, and only emit 'iface-lost'. A renamed
+   * interface (Linux) is not lost: the socket follows it under its new name.
+   * @defaultValue true
+   */
+  rejoin?: boolean;
+}
+
+/** One received datagram. */
+export interface McastMessage {
+  /**
+   * The datagram's bytes: a view into a 64 KB block shared with the datagrams read around it (a
+   * datagram over 32 KB has a buffer of its own), never overwritten, and kept alive as a whole while
+   * any of its views is: a kept datagram keeps at most 64 KB alive. `Buffer.from(msg.data)` copies a
+   * datagram out to keep it for long.
+   */
+  data: Buffer;
+  /** The sender. */
+  source: {
+    /** The sender's address. */
+    address: string;
+    /** The sender's port. */
+    port: number;
+    /** The address family. */
+    family: Family;
+    /** IPv6 link-local senders: the scope (interface index). */
+    scopeId?: number;
+  };
+  /** The multicast group the datagram was sent to. */
+  group: string;
+  /** Its destination port. */
+  port: number;
+  /** The interface it arrived on. */
+  ifaceIndex: number;
+  /** The name of the interface it arrived on. */
+  ifaceName: string;
+  /** The datagram was longer than maxMessageSize and was cut. */
+  truncated: boolean;
+  /** Nanoseconds since the Unix epoch, when the `timestamps` option is set. */
+  timestamp?: bigint;
+}
+
+/** Counters of a receiver. */
+export interface McastRxStats {
+  /** Datagrams delivered to JavaScript. */
+  received: number;
+  /** Datagrams the kernel dropped because the socket's buffer was full. */
+  kernelDrops: number;
+  /** Datagrams cut to maxMessageSize. */
+  truncated: number;
+  /** Datagrams that reached the OS socket but were not for this receiver, dropped natively. */
+  filtered: number;
+}
+
+/** Options of {@link McastRxSocket.receive}. */
+export interface ReceiveOptions {
+  /** In ms; overrides the socket's timeout. */
+  timeout?: number;
+  /** Aborts the wait: receive() then rejects with an AbortError. */
+  signal?: AbortSignal;
+}
+
+/** The events of a {@link McastRxSocket}, each with the arguments its listeners get. */
+export interface McastRxSocketEvents {
+  /** One datagram. */
+  message: [msg: McastMessage];
+  /** Every datagram that arrived in one event-loop turn, in order: the fastest way to read. */
+  batch: [msgs: McastMessage[]];
+  /**
+   * An error of the receive path (a failed read, a failed rejoin, an interface moved into a VRF).
+   * It goes to the 'error' listeners; without one, it rejects the oldest pending receive() (and so
+   * ends a `for await` loop with it); with neither, it becomes a process warning. It never throws:
+   * it happens outside any call of yours, and the socket goes on receiving.
+   */
+  error: [err: MulticastExpertError];
+  /** The socket was closed (emitted on the next tick after close()). */
+  close: [];
+  /** An interface the socket listened on went away ('removed', 'down' or 'address-removed'); see the `rejoin` option. */
+  'iface-lost': [iface: IfaceInfo, why: IfaceChangeType];
+  /** The socket joined its groups on an interface that came back or appeared ('added', 'up' or 'address-added'). */
+  'iface-joined': [iface: IfaceInfo, why: IfaceChangeType];
+}

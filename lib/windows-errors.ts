@@ -10,14 +10,14 @@
 /** What is known of one Windows error. */
 export interface WindowsErrorInfo {
   /** The constant's name in the Windows SDK, e.g. `WSAENOPROTOOPT`. */
-  name: string;
+  readonly name: string;
   /** What it means, in a few words. */
   text: string;
   /** What the user can do about it, when the portable code has no hint of its own. */
   hint?: string;
 }
 
-const kTable: Record<number, WindowsErrorInfo> = {
+const kTable = {
   // Win32 errors (GetAdaptersAddresses, GetIpForwardTable2, NotifyIpInterfaceChange, ...)
   8: { name: 'ERROR_NOT_ENOUGH_MEMORY', text: 'not enough memory' },
   50: { name: 'ERROR_NOT_SUPPORTED', text: 'not supported' },
@@ -96,9 +96,12 @@ const kTable: Record<number, WindowsErrorInfo> = {
     hint: 'a network filter or VPN client installed a broken Winsock provider: run `netsh winsock reset` and restart',
   },
   10108: { name: 'WSASERVICE_NOT_FOUND', text: 'service not found' },
-};
+} as const satisfies Record<number, WindowsErrorInfo>;
+
+/** The name of a Windows error the table knows: `WSAENOPROTOOPT`, `ERROR_NOT_FOUND`, ... */
+export type WindowsErrorName = (typeof kTable)[keyof typeof kTable]['name'];
 
 /** The name, meaning and hint of a Windows error number, or undefined for one we do not know. */
-export function describeWindowsError(code: number): WindowsErrorInfo | undefined {
-  return Object.prototype.hasOwnProperty.call(kTable, code) ? kTable[code] : undefined;
+export function describeWindowsError(code: number): (WindowsErrorInfo & { readonly name: WindowsErrorName }) | undefined {
+  return Object.prototype.hasOwnProperty.call(kTable, code) ? (kTable as Record<number, WindowsErrorInfo & { readonly name: WindowsErrorName }>)[code] : undefined;
 }

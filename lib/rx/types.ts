@@ -40,6 +40,11 @@ export interface McastRxSocketOptions {
    * interface (Linux) is not lost: the socket follows it under its new name.
    */
   rejoin?: boolean;
+  /**
+   * Closes the socket when it aborts, as `dgram.createSocket`'s `signal` does (an already-aborted
+   * signal gives a socket that joins nothing and is closed at once, 'close' then emitted).
+   */
+  signal?: AbortSignal;
 }
 
 /** One received datagram. */

@@ -23,7 +23,8 @@ afterEach(() => {
 /** A receiver of `groups` on eth0 (or other options), and its fake native socket. */
 function receiver(groups = ['239.1.1.1'], options: Partial<ConstructorParameters<typeof McastRxSocket>[0]> = {}): { rx: McastRxSocket; native: FakeRxSocket; port: number } {
   const p = port++;
-  const rx = new McastRxSocket({ groups, port: p, iface: 'eth0', ...options });
+  // eth0 unless the options name interfaces themselves (iface and ifaces together are an error).
+  const rx = new McastRxSocket({ groups, port: p, ...(options.ifaces === undefined ? { iface: 'eth0' } : {}), ...options });
   open.push(rx);
   return { rx, native: fake.receivers[fake.receivers.length - 1] as FakeRxSocket, port: p };
 }

@@ -91,9 +91,12 @@ function run(handle: NativeRxSocket, op: MembershipOp): void {
  * socket joins its groups on one (again); see the `rejoin` option.
  *
  * An error of the receive path goes to the 'error' listeners; without one, it rejects the oldest
- * pending receive() (ending a `for await` loop with it); with neither, it becomes a process warning.
- * It never throws (unlike an EventEmitter's 'error' without a listener): it happens in no call of
- * yours, and the socket goes on receiving.
+ * pending receive() (ending a `for await` loop with it, which closes the socket); with neither, it
+ * becomes a process warning. It never throws (unlike an EventEmitter's 'error' without a listener):
+ * it happens in no call of yours, and the socket goes on receiving.
+ *
+ * A `for await` loop owns the socket, as with a Readable stream: breaking out of it (or a throw or
+ * return in it, or an error that ends it) closes the socket. receive() never closes it.
  *
  * ```ts
  * const rx = new McastRxSocket({ groups: ['239.1.2.3', '239.1.2.4'], port: 12345 });
@@ -314,13 +317,22 @@ export class McastRxSocket extends TypedEmitter<McastRxSocketEvents> {
     return this.#core.queue.receive(timeout, signal);
   }
 
-  /** Datagrams until the socket closes (the socket's timeout does not end the iteration). */
+  /**
+   * Datagrams until the socket closes (the socket's timeout does not end the iteration). The loop
+   * owns the socket, as a Readable stream's and readline's iterators own theirs: when it ends early
+   * (break, return, a throw in its body, or an error of the receive path that ends it), the socket
+   * is closed. To take some datagrams and keep the socket, call receive().
+   */
   async *[Symbol.asyncIterator](): AsyncIterator<McastMessage> {
-    for (;;) {
-      if (this.#core.closed) return;
-      const msg = await this.#receive(undefined, undefined);
-      if (msg === null) return;
-      yield msg;
+    try {
+      for (;;) {
+        if (this.#core.closed) return;
+        const msg = await this.#receive(undefined, undefined);
+        if (msg === null) return;
+        yield msg;
+      }
+    } finally {
+      this.close();
     }
   }
 

@@ -93,6 +93,15 @@ if (err.code === 'ERR_TYPO_CODE') throw err;
 // @ts-expect-error: no such code, given
 throw new MulticastExpertError('ERR_TYPO_CODE', 'a code of our own');
 
+// ---- Options: the signal of both constructors. --------------------------------------------------------
+export function open(signal: AbortSignal): [McastRxSocket, McastTxSocket] {
+  return [new McastRxSocket({ groups: ['239.1.2.3'], port: 5000, iface: 'eth0', signal }), new McastTxSocket({ iface: 'eth0', signal })];
+}
+// @ts-expect-error: a signal is an AbortSignal, not a controller
+new McastTxSocket({ signal: new AbortController() });
+// @ts-expect-error: a misspelt option
+new McastRxSocket({ groups: [], port: 5000, ifcae: 'eth0' });
+
 // ---- Internals are not part of the types. ------------------------------------------------------------
 // @ts-expect-error: the receive queue's delivery is internal
 rx.deliver([]);

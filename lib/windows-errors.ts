@@ -17,6 +17,23 @@ export interface WindowsErrorInfo {
   hint?: string;
 }
 
+/**
+ * The name of a Windows error the library knows (its Windows SDK constant): the code of an OS error
+ * on Windows that libuv has no portable name for.
+ */
+export type WindowsErrorName =
+  | 'ERROR_NOT_ENOUGH_MEMORY' | 'ERROR_NOT_SUPPORTED' | 'ERROR_INVALID_PARAMETER'
+  | 'ERROR_BUFFER_OVERFLOW' | 'ERROR_NO_DATA' | 'ERROR_NOT_FOUND' | 'ERROR_NETWORK_UNREACHABLE'
+  | 'WSAEINTR' | 'WSAEBADF' | 'WSAEACCES' | 'WSAEFAULT' | 'WSAEINVAL' | 'WSAEMFILE'
+  | 'WSAEWOULDBLOCK' | 'WSAEINPROGRESS' | 'WSAEALREADY' | 'WSAENOTSOCK' | 'WSAEDESTADDRREQ'
+  | 'WSAEMSGSIZE' | 'WSAEPROTOTYPE' | 'WSAENOPROTOOPT' | 'WSAEPROTONOSUPPORT' | 'WSAESOCKTNOSUPPORT'
+  | 'WSAEOPNOTSUPP' | 'WSAEPFNOSUPPORT' | 'WSAEAFNOSUPPORT' | 'WSAEADDRINUSE' | 'WSAEADDRNOTAVAIL'
+  | 'WSAENETDOWN' | 'WSAENETUNREACH' | 'WSAENETRESET' | 'WSAECONNABORTED' | 'WSAECONNRESET'
+  | 'WSAENOBUFS' | 'WSAEISCONN' | 'WSAENOTCONN' | 'WSAESHUTDOWN' | 'WSAETIMEDOUT'
+  | 'WSAECONNREFUSED' | 'WSAEHOSTDOWN' | 'WSAEHOSTUNREACH' | 'WSAEPROCLIM' | 'WSASYSNOTREADY'
+  | 'WSAVERNOTSUPPORTED' | 'WSANOTINITIALISED' | 'WSAEDISCON' | 'WSAEPROVIDERFAILEDINIT'
+  | 'WSASERVICE_NOT_FOUND';
+
 const kTable = {
   // Win32 errors (GetAdaptersAddresses, GetIpForwardTable2, NotifyIpInterfaceChange, ...)
   8: { name: 'ERROR_NOT_ENOUGH_MEMORY', text: 'not enough memory' },
@@ -96,10 +113,13 @@ const kTable = {
     hint: 'a network filter or VPN client installed a broken Winsock provider: run `netsh winsock reset` and restart',
   },
   10108: { name: 'WSASERVICE_NOT_FOUND', text: 'service not found' },
-} as const satisfies Record<number, WindowsErrorInfo>;
+} as const satisfies Record<number, WindowsErrorInfo & { name: WindowsErrorName }>;
 
-/** The name of a Windows error the table knows: `WSAENOPROTOOPT`, `ERROR_NOT_FOUND`, ... */
-export type WindowsErrorName = (typeof kTable)[keyof typeof kTable]['name'];
+// The table gives only names the type lists (satisfies, above), and the type lists only names the
+// table gives (this does not compile otherwise): one list, checked both ways.
+type UnknownToTable = Exclude<WindowsErrorName, (typeof kTable)[keyof typeof kTable]['name']>;
+const everyNameInTable: [UnknownToTable] extends [never] ? true : UnknownToTable = true;
+void everyNameInTable;
 
 /** The name, meaning and hint of a Windows error number, or undefined for one we do not know. */
 export function describeWindowsError(code: number): (WindowsErrorInfo & { readonly name: WindowsErrorName }) | undefined {

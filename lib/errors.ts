@@ -60,14 +60,14 @@ export type MulticastExpertErrorCode = ErrorCode | OsErrorCode;
 
 const kBrand = Symbol.for('multicast-expert.MulticastExpertError');
 
-/** Fields of a {@link MulticastExpertError} beyond its code and message, as its constructor takes them. */
+/** Fields of a {@link MulticastExpertError} beyond its code and message, as its constructor takes them (one given as undefined is left out). */
 export interface MulticastExpertErrorDetails {
   /** For OS errors: libuv's error number (negative). */
-  errno?: number;
+  errno?: number | undefined;
   /** For OS errors: the failing call. */
-  syscall?: string;
+  syscall?: string | undefined;
   /** What the caller can do about it (kept out of the message). */
-  hint?: string;
+  hint?: string | undefined;
   /** The error this one wraps. */
   cause?: unknown;
 }

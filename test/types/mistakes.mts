@@ -90,6 +90,8 @@ const errno: number | undefined = err.errno;
 const syscall: string | undefined = err.syscall;
 // @ts-expect-error: no such code, compared
 if (err.code === 'ERR_TYPO_CODE') throw err;
+// Details that may be undefined, also under exactOptionalPropertyTypes (the constructor leaves them out).
+export const wrapped = new MulticastExpertError(ErrorCodes.INVALID_OPTION, 'wrapped', { errno: err.errno, syscall: err.syscall, hint: err.hint, cause: err });
 // @ts-expect-error: no such code, given
 throw new MulticastExpertError('ERR_TYPO_CODE', 'a code of our own');
 

@@ -21,7 +21,7 @@ import { type MembershipEvent, type MembershipOp, type MembershipStep, Membershi
 import { parseRxOptions } from './rx/options';
 import { ReceiveQueue } from './rx/receive-queue';
 import type { McastMessage, McastRxSocketEvents, McastRxSocketOptions, McastRxStats, ReceiveOptions } from './rx/types';
-import { TypedEmitter } from './typed-emitter';
+import { ClosableEmitter } from './typed-emitter';
 import { type IfaceChange, followInterfaces, reportListenerError } from './watch';
 
 /**
@@ -103,7 +103,7 @@ function run(handle: NativeRxSocket, op: MembershipOp): void {
  * for await (const msg of rx) console.log(msg.group, msg.ifaceName, msg.data.toString());
  * ```
  */
-export class McastRxSocket extends TypedEmitter<McastRxSocketEvents> {
+export class McastRxSocket extends ClosableEmitter<McastRxSocketEvents> {
   /** The UDP port. */
   readonly port: number;
   /** The address family. */
@@ -345,16 +345,5 @@ export class McastRxSocket extends TypedEmitter<McastRxSocketEvents> {
     registry.unregister(core);
     core.close();
     process.nextTick(() => this.emit('close'));
-  }
-
-  /** Same as close(). */
-  [Symbol.dispose](): void {
-    this.close();
-  }
-
-  /** close(), as a promise. */
-  [Symbol.asyncDispose](): Promise<void> {
-    this.close();
-    return Promise.resolve();
   }
 }

@@ -11,7 +11,7 @@ import { checkBoolean, checkGroups, checkInteger, checkOptions, checkPort, check
 import { warnClosedByGc } from './gc-warning';
 import { DestinationTable } from './tx/destinations';
 import { TxTarget } from './tx/target';
-import { TypedEmitter } from './typed-emitter';
+import { ClosableEmitter } from './typed-emitter';
 import { followInterfaces } from './watch';
 
 /** Options of {@link McastTxSocket}. */
@@ -123,7 +123,7 @@ function toBytes(data: unknown, index: number): Uint8Array {
  * tx.close();
  * ```
  */
-export class McastTxSocket extends TypedEmitter<McastTxSocketEvents> {
+export class McastTxSocket extends ClosableEmitter<McastTxSocketEvents> {
   /** The address family of the socket. */
   readonly family: Family;
   readonly #target: TxTarget;
@@ -386,16 +386,5 @@ export class McastTxSocket extends TypedEmitter<McastTxSocketEvents> {
     this.#target.close();
     for (const job of this.#queue.splice(0)) this.#settle(job, new MulticastExpertError(ErrorCodes.SOCKET_CLOSED, `${job.what}: the McastTxSocket was closed`));
     process.nextTick(() => this.emit('close'));
-  }
-
-  /** Same as close(). */
-  [Symbol.dispose](): void {
-    this.close();
-  }
-
-  /** close(), as a promise. */
-  [Symbol.asyncDispose](): Promise<void> {
-    this.close();
-    return Promise.resolve();
   }
 }

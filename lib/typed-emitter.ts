@@ -104,3 +104,22 @@ export class TypedEmitter<Events extends EventMap<Events>> extends EventEmitter 
     return super.rawListeners(event) as EventListener<Events, K>[];
   }
 }
+
+/**
+ * A socket's emitter: the subclass closes it; `using` and `await using` call its close().
+ */
+export abstract class ClosableEmitter<Events extends EventMap<Events>> extends TypedEmitter<Events> {
+  /** Closes the socket; idempotent. */
+  abstract close(): void;
+
+  /** Same as close(). */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** close(), as a promise. */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return Promise.resolve();
+  }
+}

@@ -2,6 +2,7 @@
  * The one error class of multicast-expert, its stable codes, and the hints that say what to do.
  * @module
  */
+import { type OsErrorCode, isUvErrorName } from './os-error-codes';
 import { describeWindowsError } from './windows-errors';
 
 /**
@@ -50,16 +51,23 @@ export const ErrorCodes = {
 /** A library error code. */
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
+/**
+ * Every code a {@link MulticastExpertError} can carry: a library code ({@link ErrorCode}) or an OS
+ * error's errno name ({@link OsErrorCode}). A string union, so a misspelt code in a comparison or a
+ * `case` does not compile; still assignable to `string`.
+ */
+export type MulticastExpertErrorCode = ErrorCode | OsErrorCode;
+
 const kBrand = Symbol.for('multicast-expert.MulticastExpertError');
 
-/** Fields of a {@link MulticastExpertError} beyond its code and message, as its constructor takes them. */
+/** Fields of a {@link MulticastExpertError} beyond its code and message, as its constructor takes them (one given as undefined is left out). */
 export interface MulticastExpertErrorDetails {
   /** For OS errors: libuv's error number (negative). */
-  errno?: number;
+  errno?: number | undefined;
   /** For OS errors: the failing call. */
-  syscall?: string;
-  /** What the caller can do about it; also appended to the message. */
-  hint?: string;
+  syscall?: string | undefined;
+  /** What the caller can do about it (kept out of the message). */
+  hint?: string | undefined;
   /** The error this one wraps. */
   cause?: unknown;
 }
@@ -68,7 +76,8 @@ export interface MulticastExpertErrorDetails {
  * Every error that multicast-expert throws or rejects with. `code` is stable: one of
  * {@link ErrorCodes}, or for an OS error the errno name (`EADDRINUSE`, `ENOBUFS`, ...), then also
  * with `errno` (libuv's number, negative as in Node's own errors) and `syscall`. `hint`, when
- * present, says what the caller can do about it.
+ * present, says what the caller can do about it; the message does not repeat it (print both, as the
+ * command line does: `message (hint)`). A field that does not apply is absent, never `undefined`.
  *
  * `instanceof` works across copies of the package (the check uses a global symbol).
  *
@@ -82,18 +91,20 @@ export interface MulticastExpertErrorDetails {
  * ```
  */
 export class MulticastExpertError extends Error {
-  /** Stable error code. */
-  readonly code: string;
+  // Declared, not defined: a class field would make every error carry its own `errno: undefined`
+  // (and so for each field), where an absent field is what Node's errors have.
+  /** Stable error code: one of {@link ErrorCodes}, or an OS error's errno name. */
+  declare readonly code: MulticastExpertErrorCode;
   /** For OS errors: libuv's error number (negative, as in Node's SystemError). */
-  readonly errno?: number;
+  declare readonly errno?: number;
   /** For OS errors: the failing call, e.g. `setsockopt(MCAST_JOIN_GROUP)`. */
-  readonly syscall?: string;
-  /** What the caller can do about it, when known. */
-  readonly hint?: string;
+  declare readonly syscall?: string;
+  /** What the caller can do about it, when known; not repeated in the message. */
+  declare readonly hint?: string;
 
-  /** An error with a code, a message, and (for OS errors) errno and syscall; the hint is appended to the message. */
-  constructor(code: string, message: string, details: MulticastExpertErrorDetails = {}) {
-    super(details.hint ? `${message} (${details.hint})` : message, details.cause === undefined ? undefined : { cause: details.cause });
+  /** An error with a code, a message, and (for OS errors) errno and syscall; fields given as undefined are left out. */
+  constructor(code: MulticastExpertErrorCode, message: string, details: MulticastExpertErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = 'MulticastExpertError';
     this.code = code;
     if (details.errno !== undefined) this.errno = details.errno;
@@ -109,7 +120,7 @@ export class MulticastExpertError extends Error {
 }
 
 /** Hints for OS errors, keyed by errno name; the failing call and the OS refine some of them. */
-function hintForOsError(code: string, syscall: string | undefined, platform: NodeJS.Platform = process.platform): string | undefined {
+function hintForOsError(code: OsErrorCode, syscall: string | undefined, platform: NodeJS.Platform = process.platform): string | undefined {
   const call = syscall ?? '';
   switch (code) {
     case 'ENOBUFS':
@@ -168,7 +179,9 @@ interface NativeErrorShape {
 export function fromNativeError(err: unknown, what: string): MulticastExpertError {
   if (err instanceof MulticastExpertError) return err;
   const e = (typeof err === 'object' && err !== null ? err : {}) as NativeErrorShape;
-  let code = typeof e.code === 'string' ? e.code : 'UNKNOWN';
+  // A name outside libuv's map (a newer libuv's) would break the promise of the code's type: it
+  // stays in the message, and the code is libuv's own for what it cannot map.
+  let code: OsErrorCode = typeof e.code === 'string' && isUvErrorName(e.code) ? e.code : 'UNKNOWN';
   const syscall = typeof e.syscall === 'string' ? e.syscall : undefined;
   let errno = typeof e.errno === 'number' ? e.errno : undefined;
   let detail = typeof e.message === 'string' ? e.message : String(err);
@@ -210,6 +223,11 @@ export function callNative<T>(what: string, call: () => T, refine?: (err: Multic
     const e = fromNativeError(err, what);
     throw refine === undefined ? e : refine(e, err);
   }
+}
+
+/** `message (hint)`: an error as a warning prints it, where nobody can read `hint` on its own. @internal */
+export function messageWithHint(err: MulticastExpertError): string {
+  return err.hint === undefined ? err.message : `${err.message} (${err.hint})`;
 }
 
 /** Shorthand for a library error. @internal */

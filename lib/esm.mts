@@ -34,7 +34,11 @@ export type {
   McastRxStats,
   McastTxSocketEvents,
   McastTxSocketOptions,
+  MulticastExpertErrorCode,
   MulticastExpertErrorDetails,
+  OsErrorCode,
   ReceiveOptions,
+  UvErrorName,
   WatchInterfacesOptions,
+  WindowsErrorName,
 } from './index.js';

@@ -3,7 +3,9 @@
  * @module
  */
 export { type Family, LOCALHOST_IPV4, LOCALHOST_IPV6, isMulticastIp, validateMcastIp } from './addresses';
-export { ErrorCodes, type ErrorCode, MulticastExpertError, type MulticastExpertErrorDetails } from './errors';
+export { ErrorCodes, type ErrorCode, MulticastExpertError, type MulticastExpertErrorCode, type MulticastExpertErrorDetails } from './errors';
+export type { OsErrorCode, UvErrorName } from './os-error-codes';
+export type { WindowsErrorName } from './windows-errors';
 export {
   type IfaceAddress,
   type IfaceInfo,

@@ -77,3 +77,10 @@ export function familyOfSpecifier(spec: IfaceSpecifier | undefined): Family | un
   if (typeof spec !== 'string') return undefined;
   return parseIp(spec)?.family;
 }
+
+/** An AbortSignal, or undefined. */
+export function checkSignal(value: unknown, what: string): AbortSignal | undefined {
+  if (value === undefined) return undefined;
+  if (!(value instanceof AbortSignal)) fail(ErrorCodes.INVALID_OPTION, `${what} must be an AbortSignal, got ${describe(value)}`, 'pass an AbortController\'s signal, or AbortSignal.timeout(ms)');
+  return value;
+}

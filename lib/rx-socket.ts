@@ -8,19 +8,20 @@
  * receive queue (rx/receive-queue.ts), which hands datagrams to their consumers.
  * @module
  */
-import { type Family, describe, parseGroup, parseSource } from './addresses';
+import { type Family, parseGroup, parseSource } from './addresses';
 import { ErrorCodes, MulticastExpertError, callNative, fail, fromNativeError } from './errors';
 import { warnClosedByGc } from './gc-warning';
 import { type IfaceInfo, type IfaceSpecifier, findInterfaces, unreachableVrfOf } from './interfaces';
 import { type NativeRxSocket, native } from './native';
-import { checkArray, checkOptions, checkSources, checkTimeout } from './options';
+import { closeOnAbort } from './close-on-abort';
+import { checkArray, checkOptions, checkSignal, checkSources, checkTimeout } from './options';
 import { BatchDecoder } from './rx/batch-decoder';
 import { defaultIfaces, resolveIfaces, vrfError, warnVrf } from './rx/listen-ifaces';
 import { type MembershipEvent, type MembershipOp, type MembershipStep, MembershipTable } from './rx/membership-table';
 import { parseRxOptions } from './rx/options';
 import { ReceiveQueue } from './rx/receive-queue';
 import type { McastMessage, McastRxSocketEvents, McastRxSocketOptions, McastRxStats, ReceiveOptions } from './rx/types';
-import { TypedEmitter } from './typed-emitter';
+import { ClosableEmitter } from './typed-emitter';
 import { type IfaceChange, followInterfaces, reportListenerError } from './watch';
 
 /**
@@ -32,6 +33,8 @@ class RxCore {
   handle!: NativeRxSocket;
   /** Stops following interface changes. */
   unfollow: (() => void) | null = null;
+  /** Takes the close-on-abort listener off the `signal` option's signal. */
+  stopAbort: (() => void) | null = null;
 
   constructor(
     readonly decoder: BatchDecoder,
@@ -57,6 +60,8 @@ class RxCore {
     this.queue.close();
     this.unfollow?.();
     this.unfollow = null;
+    this.stopAbort?.();
+    this.stopAbort = null;
     this.handle.close();
   }
 }
@@ -86,16 +91,19 @@ function run(handle: NativeRxSocket, op: MembershipOp): void {
  * socket joins its groups on one (again); see the `rejoin` option.
  *
  * An error of the receive path goes to the 'error' listeners; without one, it rejects the oldest
- * pending receive() (ending a `for await` loop with it); with neither, it becomes a process warning.
- * It never throws (unlike an EventEmitter's 'error' without a listener): it happens in no call of
- * yours, and the socket goes on receiving.
+ * pending receive() (ending a `for await` loop with it, which closes the socket); with neither, it
+ * becomes a process warning. It never throws (unlike an EventEmitter's 'error' without a listener):
+ * it happens in no call of yours, and the socket goes on receiving.
+ *
+ * A `for await` loop owns the socket, as with a Readable stream: breaking out of it (or a throw or
+ * return in it, or an error that ends it) closes the socket. receive() never closes it.
  *
  * ```ts
  * const rx = new McastRxSocket({ groups: ['239.1.2.3', '239.1.2.4'], port: 12345 });
  * for await (const msg of rx) console.log(msg.group, msg.ifaceName, msg.data.toString());
  * ```
  */
-export class McastRxSocket extends TypedEmitter<McastRxSocketEvents> {
+export class McastRxSocket extends ClosableEmitter<McastRxSocketEvents> {
   /** The UDP port. */
   readonly port: number;
   /** The address family. */
@@ -121,6 +129,11 @@ export class McastRxSocket extends TypedEmitter<McastRxSocketEvents> {
     // context, and with it the socket, so that it could never be garbage-collected.
     core.handle = callNative('opening a multicast receiver', () => new (native().RxSocket)(settings, core.decoder.meta, core.onBatch.bind(core), core.onError.bind(core)));
     core.queue.reader = core.handle;
+    if (o.signal?.aborted === true) {
+      // As dgram.createSocket: a socket that is closed at once, here before it joins anything.
+      this.close();
+      return;
+    }
     try {
       for (const g of o.groups) this.#applyAll(table.join(g.address, ifaces));
     } catch (err) {
@@ -129,6 +142,7 @@ export class McastRxSocket extends TypedEmitter<McastRxSocketEvents> {
     }
     registry.register(this, core, core);
     core.unfollow = followInterfaces(McastRxSocket.#interfaceFollower(core, table));
+    if (o.signal !== undefined) core.stopAbort = closeOnAbort(o.signal, this);
   }
 
   /**
@@ -292,8 +306,7 @@ export class McastRxSocket extends TypedEmitter<McastRxSocketEvents> {
     try {
       const o = checkOptions<ReceiveOptions>(options, ['timeout', 'signal'], 'receive options');
       const timeout = o.timeout === undefined ? this.#timeout : checkTimeout(o.timeout, 'timeout');
-      if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) fail(ErrorCodes.INVALID_OPTION, `signal must be an AbortSignal, got ${describe(o.signal)}`);
-      return this.#receive(timeout, o.signal);
+      return this.#receive(timeout, checkSignal(o.signal, 'signal'));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -304,13 +317,22 @@ export class McastRxSocket extends TypedEmitter<McastRxSocketEvents> {
     return this.#core.queue.receive(timeout, signal);
   }
 
-  /** Datagrams until the socket closes (the socket's timeout does not end the iteration). */
+  /**
+   * Datagrams until the socket closes (the socket's timeout does not end the iteration). The loop
+   * owns the socket, as a Readable stream's and readline's iterators own theirs: when it ends early
+   * (break, return, a throw in its body, or an error of the receive path that ends it), the socket
+   * is closed. To take some datagrams and keep the socket, call receive().
+   */
   async *[Symbol.asyncIterator](): AsyncIterator<McastMessage> {
-    for (;;) {
-      if (this.#core.closed) return;
-      const msg = await this.#receive(undefined, undefined);
-      if (msg === null) return;
-      yield msg;
+    try {
+      for (;;) {
+        if (this.#core.closed) return;
+        const msg = await this.#receive(undefined, undefined);
+        if (msg === null) return;
+        yield msg;
+      }
+    } finally {
+      this.close();
     }
   }
 
@@ -323,16 +345,5 @@ export class McastRxSocket extends TypedEmitter<McastRxSocketEvents> {
     registry.unregister(core);
     core.close();
     process.nextTick(() => this.emit('close'));
-  }
-
-  /** Same as close(). */
-  [Symbol.dispose](): void {
-    this.close();
-  }
-
-  /** close(), as a promise. */
-  [Symbol.asyncDispose](): Promise<void> {
-    this.close();
-    return Promise.resolve();
   }
 }

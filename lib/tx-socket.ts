@@ -6,11 +6,12 @@ import { type Family, checkFamily, describe, parseGroup, parseIp } from './addre
 import { ErrorCodes, MulticastExpertError, callNative, fail, fromNativeError } from './errors';
 import { type IfaceInfo, type IfaceSpecifier, getDefaultGatewayIface, preferredAddress, resolveOneIface } from './interfaces';
 import { type NativeTxSocket, native } from './native';
-import { checkBoolean, checkGroups, checkInteger, checkOptions, checkPort, familyOfSpecifier } from './options';
+import { closeOnAbort } from './close-on-abort';
+import { checkBoolean, checkGroups, checkInteger, checkOptions, checkPort, checkSignal, familyOfSpecifier } from './options';
 import { warnClosedByGc } from './gc-warning';
 import { DestinationTable } from './tx/destinations';
 import { TxTarget } from './tx/target';
-import { TypedEmitter } from './typed-emitter';
+import { ClosableEmitter } from './typed-emitter';
 import { followInterfaces } from './watch';
 
 /** Options of {@link McastTxSocket}. */
@@ -47,6 +48,11 @@ export interface McastTxSocketOptions {
    * @defaultValue any free port
    */
   port?: number;
+  /**
+   * Closes the socket when it aborts, as `dgram.createSocket`'s `signal` does (an already-aborted
+   * signal gives a socket that is closed at once, 'close' then emitted).
+   */
+  signal?: AbortSignal;
 }
 
 /** The events of a {@link McastTxSocket}, each with the arguments its listeners get. */
@@ -65,7 +71,7 @@ export interface McastBatchMessage {
   port: number;
 }
 
-const kTxOptions = ['groups', 'family', 'iface', 'ttl', 'externalLoopback', 'port'] as const;
+const kTxOptions = ['groups', 'family', 'iface', 'ttl', 'externalLoopback', 'port', 'signal'] as const;
 
 /** A send() or sendBatch() waiting for room in the socket buffer. It holds its destination ids until it is settled. */
 interface SendJob {
@@ -117,7 +123,7 @@ function toBytes(data: unknown, index: number): Uint8Array {
  * tx.close();
  * ```
  */
-export class McastTxSocket extends TypedEmitter<McastTxSocketEvents> {
+export class McastTxSocket extends ClosableEmitter<McastTxSocketEvents> {
   /** The address family of the socket. */
   readonly family: Family;
   readonly #target: TxTarget;
@@ -140,6 +146,7 @@ export class McastTxSocket extends TypedEmitter<McastTxSocketEvents> {
     this.ttl = o.ttl === undefined ? 1 : checkInteger(o.ttl, 'ttl', 0, 255);
     const externalLoopback = checkBoolean(o.externalLoopback, 'externalLoopback', false);
     const port = o.port === undefined ? 0 : checkPort(o.port, 'port', true);
+    const signal = checkSignal(o.signal, 'signal');
 
     let iface: IfaceInfo;
     let bindAddress: string | null = null;
@@ -178,9 +185,15 @@ export class McastTxSocket extends TypedEmitter<McastTxSocketEvents> {
     const target = new TxTarget(handle, iface, family, bindAddress, family === 'ipv4' ? address.address : null);
     this.#target = target;
     this.#table = new DestinationTable(handle.setDestination.bind(handle));
+    if (signal?.aborted === true) {
+      // As dgram.createSocket: a socket that is closed at once.
+      this.close();
+      return;
+    }
     registry.register(this, target, this);
     // A bound method rather than a closure made here, which would hold this constructor's context.
     target.unfollow = followInterfaces(target.followChanges.bind(target));
+    if (signal !== undefined) target.stopAbort = closeOnAbort(signal, this);
   }
 
   /**
@@ -373,16 +386,5 @@ export class McastTxSocket extends TypedEmitter<McastTxSocketEvents> {
     this.#target.close();
     for (const job of this.#queue.splice(0)) this.#settle(job, new MulticastExpertError(ErrorCodes.SOCKET_CLOSED, `${job.what}: the McastTxSocket was closed`));
     process.nextTick(() => this.emit('close'));
-  }
-
-  /** Same as close(). */
-  [Symbol.dispose](): void {
-    this.close();
-  }
-
-  /** close(), as a promise. */
-  [Symbol.asyncDispose](): Promise<void> {
-    this.close();
-    return Promise.resolve();
   }
 }

@@ -93,4 +93,33 @@ export class TypedEmitter<Events extends EventMap<Events>> extends EventEmitter 
   override listenerCount<K extends EventName<Events>>(event: K): number {
     return super.listenerCount(event);
   }
+
+  /** The listeners of `event`, in order. */
+  override listeners<K extends EventName<Events>>(event: K): EventListener<Events, K>[] {
+    return super.listeners(event) as EventListener<Events, K>[];
+  }
+
+  /** The listeners of `event` as added (a once() listener in its wrapper, with `.listener` the one given). */
+  override rawListeners<K extends EventName<Events>>(event: K): EventListener<Events, K>[] {
+    return super.rawListeners(event) as EventListener<Events, K>[];
+  }
+}
+
+/**
+ * A socket's emitter: the subclass closes it; `using` and `await using` call its close().
+ */
+export abstract class ClosableEmitter<Events extends EventMap<Events>> extends TypedEmitter<Events> {
+  /** Closes the socket; idempotent. */
+  abstract close(): void;
+
+  /** Same as close(). */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** close(), as a promise. */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return Promise.resolve();
+  }
 }

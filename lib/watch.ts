@@ -10,7 +10,7 @@
  * @module
  */
 import { type Family, describe } from './addresses';
-import { ErrorCodes, MulticastExpertError, callNative, fail, fromNativeError } from './errors';
+import { ErrorCodes, MulticastExpertError, callNative, fail, fromNativeError, messageWithHint } from './errors';
 import { type IfaceAddress, type IfaceInfo, scanInterfaces } from './interfaces';
 import { type NativeIfaceEvents, native } from './native';
 import { checkOptions } from './options';
@@ -273,7 +273,7 @@ function warnUnwatchable(err: unknown): void {
   if (warnedUnwatchable) return;
   warnedUnwatchable = true;
   const e = err instanceof MulticastExpertError ? err : fromNativeError(err, 'watching interfaces');
-  process.emitWarning(`interface changes cannot be followed: ${e.message}; receivers do not rejoin and senders do not re-target until a new socket or watcher is opened`, {
+  process.emitWarning(`interface changes cannot be followed: ${messageWithHint(e)}; receivers do not rejoin and senders do not re-target until a new socket or watcher is opened`, {
     code: e.code,
     type: 'MulticastExpertWarning',
   });

@@ -10,14 +10,31 @@
 /** What is known of one Windows error. */
 export interface WindowsErrorInfo {
   /** The constant's name in the Windows SDK, e.g. `WSAENOPROTOOPT`. */
-  name: string;
+  readonly name: string;
   /** What it means, in a few words. */
   text: string;
   /** What the user can do about it, when the portable code has no hint of its own. */
   hint?: string;
 }
 
-const kTable: Record<number, WindowsErrorInfo> = {
+/**
+ * The name of a Windows error the library knows (its Windows SDK constant): the code of an OS error
+ * on Windows that libuv has no portable name for.
+ */
+export type WindowsErrorName =
+  | 'ERROR_NOT_ENOUGH_MEMORY' | 'ERROR_NOT_SUPPORTED' | 'ERROR_INVALID_PARAMETER'
+  | 'ERROR_BUFFER_OVERFLOW' | 'ERROR_NO_DATA' | 'ERROR_NOT_FOUND' | 'ERROR_NETWORK_UNREACHABLE'
+  | 'WSAEINTR' | 'WSAEBADF' | 'WSAEACCES' | 'WSAEFAULT' | 'WSAEINVAL' | 'WSAEMFILE'
+  | 'WSAEWOULDBLOCK' | 'WSAEINPROGRESS' | 'WSAEALREADY' | 'WSAENOTSOCK' | 'WSAEDESTADDRREQ'
+  | 'WSAEMSGSIZE' | 'WSAEPROTOTYPE' | 'WSAENOPROTOOPT' | 'WSAEPROTONOSUPPORT' | 'WSAESOCKTNOSUPPORT'
+  | 'WSAEOPNOTSUPP' | 'WSAEPFNOSUPPORT' | 'WSAEAFNOSUPPORT' | 'WSAEADDRINUSE' | 'WSAEADDRNOTAVAIL'
+  | 'WSAENETDOWN' | 'WSAENETUNREACH' | 'WSAENETRESET' | 'WSAECONNABORTED' | 'WSAECONNRESET'
+  | 'WSAENOBUFS' | 'WSAEISCONN' | 'WSAENOTCONN' | 'WSAESHUTDOWN' | 'WSAETIMEDOUT'
+  | 'WSAECONNREFUSED' | 'WSAEHOSTDOWN' | 'WSAEHOSTUNREACH' | 'WSAEPROCLIM' | 'WSASYSNOTREADY'
+  | 'WSAVERNOTSUPPORTED' | 'WSANOTINITIALISED' | 'WSAEDISCON' | 'WSAEPROVIDERFAILEDINIT'
+  | 'WSASERVICE_NOT_FOUND';
+
+const kTable = {
   // Win32 errors (GetAdaptersAddresses, GetIpForwardTable2, NotifyIpInterfaceChange, ...)
   8: { name: 'ERROR_NOT_ENOUGH_MEMORY', text: 'not enough memory' },
   50: { name: 'ERROR_NOT_SUPPORTED', text: 'not supported' },
@@ -96,9 +113,15 @@ const kTable: Record<number, WindowsErrorInfo> = {
     hint: 'a network filter or VPN client installed a broken Winsock provider: run `netsh winsock reset` and restart',
   },
   10108: { name: 'WSASERVICE_NOT_FOUND', text: 'service not found' },
-};
+} as const satisfies Record<number, WindowsErrorInfo & { name: WindowsErrorName }>;
+
+// The table gives only names the type lists (satisfies, above), and the type lists only names the
+// table gives (this does not compile otherwise): one list, checked both ways.
+type UnknownToTable = Exclude<WindowsErrorName, (typeof kTable)[keyof typeof kTable]['name']>;
+const everyNameInTable: [UnknownToTable] extends [never] ? true : UnknownToTable = true;
+void everyNameInTable;
 
 /** The name, meaning and hint of a Windows error number, or undefined for one we do not know. */
-export function describeWindowsError(code: number): WindowsErrorInfo | undefined {
-  return Object.prototype.hasOwnProperty.call(kTable, code) ? kTable[code] : undefined;
+export function describeWindowsError(code: number): (WindowsErrorInfo & { readonly name: WindowsErrorName }) | undefined {
+  return Object.prototype.hasOwnProperty.call(kTable, code) ? (kTable as Record<number, WindowsErrorInfo & { readonly name: WindowsErrorName }>)[code] : undefined;
 }

@@ -67,7 +67,7 @@ describe('validateMcastIp', () => {
   });
 
   it('brands errors so that instanceof holds across copies of the package', () => {
-    const e = new MulticastExpertError('ERR_X', 'm');
+    const e = new MulticastExpertError(ErrorCodes.INVALID_OPTION, 'm');
     const lookalike = Object.assign(Object.create(Error.prototype) as object, { [Symbol.for('multicast-expert.MulticastExpertError')]: true });
     expect(lookalike instanceof MulticastExpertError).toBe(true);
     expect(new Error('plain') instanceof MulticastExpertError).toBe(false);

@@ -65,6 +65,7 @@ const bool = optional((v) => (typeof v === 'boolean' ? 'ok' : 'error'));
 const integer = (min: number, max: number) => optional((v) => (isInteger(v, min, max) ? 'ok' : 'error'));
 const timeout = optional((v) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 2147483647 ? 'ok' : 'error'));
 const family = optional((v) => (isFamily(v) ? 'ok' : 'error'));
+const signal = optional((v) => (v instanceof AbortSignal ? 'ok' : 'error'));
 
 /** Each option of McastRxSocket: its verdict, given the value (undefined when absent). */
 export const rxOptions: Record<string, (v: unknown) => Verdict> = {
@@ -80,6 +81,7 @@ export const rxOptions: Record<string, (v: unknown) => Verdict> = {
   maxMessageSize: integer(1, 65535),
   timestamps: bool,
   rejoin: bool,
+  signal,
 };
 
 /** Each option of McastTxSocket. */
@@ -90,6 +92,7 @@ export const txOptions: Record<string, (v: unknown) => Verdict> = {
   ttl: integer(0, 255),
   externalLoopback: bool,
   port: integer(0, 65535),
+  signal,
 };
 
 /**
@@ -106,6 +109,8 @@ export function optionsVerdict(options: unknown, rules: Record<string, (v: unkno
   const verdicts = Object.entries(rules).map(([key, rule]) => rule((options as Record<string, unknown>)[key]));
   // Defaults that depend on the machine: the interfaces to listen on, the default route's interface.
   const o = options as Record<string, unknown>;
+  // A receiver given both iface and ifaces: an error, whatever each holds.
+  if ('ifaces' in rules && o.iface !== undefined && o.ifaces !== undefined) return 'error';
   const machine: Verdict = o.iface === undefined && (o.ifaces === undefined || (Array.isArray(o.ifaces) && o.ifaces.length === 0)) ? 'either' : 'ok';
   return all([...verdicts, machine, 'either' /* families of groups, iface and sources must agree */]);
 }

@@ -9,7 +9,7 @@ import * as net from 'node:net';
 import { parseArgs } from 'node:util';
 
 import { type Family, MulticastExpertError, validateMcastIp } from '../index';
-import { cliHint, messageWithoutHint } from './hints';
+import { cliHint } from './hints';
 
 /** The program's name, as users type it. */
 export const PROGRAM = 'multicast-expert';
@@ -173,7 +173,7 @@ function checkGroup(args: Args, group: string, family?: Family): Family {
   try {
     validateMcastIp(group, family);
   } catch (err) {
-    if (err instanceof MulticastExpertError) throw args.usage(messageWithoutHint(err), cliHint(err, { ifaces: args.strings('iface') }));
+    if (err instanceof MulticastExpertError) throw args.usage(err.message, cliHint(err, { ifaces: args.strings('iface') }));
     throw err;
   }
   return net.isIPv6(group) ? 'ipv6' : 'ipv4';

@@ -37,12 +37,6 @@ export interface HintContext {
 
 const kList = '`multicast-expert interfaces` lists them';
 
-/** The library's message without its hint, whether the library appends the hint to the message or not. */
-export function messageWithoutHint(err: MulticastExpertError): string {
-  const suffix = err.hint === undefined ? '' : ` (${err.hint})`;
-  return suffix !== '' && err.message.endsWith(suffix) ? err.message.slice(0, -suffix.length) : err.message;
-}
-
 /** `ff15::1:5000` (as the library names a destination) as `[ff15::1]:5000`. */
 function bracketDestinations(message: string, destinations: [string, number][]): string {
   let out = message;
@@ -143,5 +137,5 @@ export function cliHint(err: MulticastExpertError, ctx: HintContext): string | u
 /** `err` as the command line reports it: the library's message (IPv6 destinations in brackets) with the CLI's hint. */
 export function explain(err: unknown, ctx: HintContext): Error {
   if (!(err instanceof MulticastExpertError)) return err instanceof Error ? err : new Error(String(err));
-  return new CliError(bracketDestinations(messageWithoutHint(err), ctx.destinations ?? []), cliHint(err, ctx));
+  return new CliError(bracketDestinations(err.message, ctx.destinations ?? []), cliHint(err, ctx));
 }

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Family } from '../addresses';
-import { ErrorCodes, MulticastExpertError, fail } from '../errors';
+import { ErrorCodes, MulticastExpertError, fail, messageWithHint } from '../errors';
 import { type IfaceInfo, preferredAddress, resolveOneIface, scanInterfaces, unreachableVrfOf } from '../interfaces';
 
 /**
@@ -28,7 +28,7 @@ export function warnVrf(iface: IfaceInfo): void {
   if (vrf === undefined || warnedVrfIfaces.has(`${iface.name}%${vrf}`)) return;
   warnedVrfIfaces.add(`${iface.name}%${vrf}`);
   const e = vrfError(iface, vrf);
-  process.emitWarning(`not listening on ${iface.name}: ${e.message}; ${e.hint ?? ''}`, { code: e.code, type: 'MulticastExpertWarning' });
+  process.emitWarning(`not listening on ${iface.name}: ${messageWithHint(e)}`, { code: e.code, type: 'MulticastExpertWarning' });
 }
 
 /** The interfaces `specs` name, each once; every one must have an address of the family and be reachable. */

@@ -7,10 +7,10 @@
 import { type Family, type ParsedIp, checkFamily } from '../addresses';
 import { ErrorCodes, fail } from '../errors';
 import type { IfaceSpecifier } from '../interfaces';
-import { checkArray, checkBoolean, checkGroups, checkInteger, checkOptions, checkPort, checkSources, checkTimeout, familyOfSpecifier } from '../options';
+import { checkArray, checkBoolean, checkGroups, checkInteger, checkOptions, checkPort, checkSignal, checkSources, checkTimeout, familyOfSpecifier } from '../options';
 import type { McastRxSocketOptions } from './types';
 
-const kRxOptions = ['groups', 'port', 'family', 'iface', 'ifaces', 'sources', 'externalLoopback', 'timeout', 'receiveBufferSize', 'maxMessageSize', 'timestamps', 'rejoin'] as const;
+const kRxOptions = ['groups', 'port', 'family', 'iface', 'ifaces', 'sources', 'externalLoopback', 'timeout', 'receiveBufferSize', 'maxMessageSize', 'timestamps', 'rejoin', 'signal'] as const;
 
 export interface RxSettings {
   groups: ParsedIp[];
@@ -26,6 +26,7 @@ export interface RxSettings {
   maxMessageSize: number;
   timestamps: boolean;
   rejoin: boolean;
+  signal: AbortSignal | undefined;
 }
 
 export function parseRxOptions(options: McastRxSocketOptions): RxSettings {
@@ -37,6 +38,9 @@ export function parseRxOptions(options: McastRxSocketOptions): RxSettings {
   const givenFamily = o.family === undefined ? undefined : checkFamily(o.family);
   const groups = checkGroups(o.groups, 'groups', givenFamily);
   const port = checkPort(o.port, 'port');
+  // Both given is a mistake, not a choice to guess at (the union, or one of them, silently).
+  if (o.iface !== undefined && o.ifaces !== undefined)
+    fail(ErrorCodes.INVALID_OPTION, 'McastRxSocket options give both iface and ifaces: keep iface for one interface, or ifaces for several', "to listen on several interfaces, put them all in ifaces, e.g. { ifaces: ['eth0', 'eth1'] }");
   const ifaceSpecs: unknown[] = [];
   if (o.iface !== undefined) ifaceSpecs.push(o.iface);
   if (o.ifaces !== undefined) ifaceSpecs.push(...checkArray(o.ifaces, 'ifaces'));
@@ -53,5 +57,6 @@ export function parseRxOptions(options: McastRxSocketOptions): RxSettings {
     maxMessageSize: o.maxMessageSize === undefined ? 65535 : checkInteger(o.maxMessageSize, 'maxMessageSize', 1, 65535),
     timestamps: checkBoolean(o.timestamps, 'timestamps', false),
     rejoin: checkBoolean(o.rejoin, 'rejoin', true),
+    signal: checkSignal(o.signal, 'signal'),
   };
 }

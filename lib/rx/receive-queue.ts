@@ -7,7 +7,7 @@
  * @internal
  * @module
  */
-import type { MulticastExpertError } from '../errors';
+import { type MulticastExpertError, messageWithHint } from '../errors';
 import type { TypedEmitter } from '../typed-emitter';
 import type { McastMessage, McastRxSocketEvents } from './types';
 
@@ -215,7 +215,7 @@ export class ReceiveQueue {
       waiter.reject(err);
       return;
     }
-    process.emitWarning(err.message, { code: err.code, type: 'MulticastExpertWarning' });
+    process.emitWarning(messageWithHint(err), { code: err.code, type: 'MulticastExpertWarning' });
   }
 
   /** Empties the queue for good: pending receive() calls resolve to null; nothing is kept alive any more. */

@@ -69,6 +69,11 @@ export interface McastRxSocketOptions {
    * @defaultValue true
    */
   rejoin?: boolean;
+  /**
+   * Closes the socket when it aborts, as `dgram.createSocket`'s `signal` does (an already-aborted
+   * signal gives a socket that joins nothing and is closed at once, 'close' then emitted).
+   */
+  signal?: AbortSignal;
 }
 
 /** One received datagram. */
@@ -134,8 +139,8 @@ export interface McastRxSocketEvents {
   /**
    * An error of the receive path (a failed read, a failed rejoin, an interface moved into a VRF).
    * It goes to the 'error' listeners; without one, it rejects the oldest pending receive() (and so
-   * ends a `for await` loop with it); with neither, it becomes a process warning. It never throws:
-   * it happens outside any call of yours, and the socket goes on receiving.
+   * ends a `for await` loop with it, which closes the socket); with neither, it becomes a process
+   * warning. It never throws: it happens outside any call of yours, and the socket goes on receiving.
    */
   error: [err: MulticastExpertError];
   /** The socket was closed (emitted on the next tick after close()). */

@@ -27,6 +27,8 @@ export class TxTarget {
   /** Counts re-targets, so that a send can tell that a rescan moved the socket. */
   generation = 0;
   unfollow: (() => void) | null = null;
+  /** Takes the close-on-abort listener off the `signal` option's signal. */
+  stopAbort: (() => void) | null = null;
   closed = false;
   /** The IPv4 address given with IP_MULTICAST_IF (Linux sends from it, and refuses once it is gone). */
   #targetAddress: string | null;
@@ -191,6 +193,8 @@ export class TxTarget {
     this.closed = true;
     this.unfollow?.();
     this.unfollow = null;
+    this.stopAbort?.();
+    this.stopAbort = null;
     this.handle.close();
   }
 }

@@ -23,7 +23,8 @@ afterEach(() => {
 /** A receiver of `groups` on eth0 (or other options), and its fake native socket. */
 function receiver(groups = ['239.1.1.1'], options: Partial<ConstructorParameters<typeof McastRxSocket>[0]> = {}): { rx: McastRxSocket; native: FakeRxSocket; port: number } {
   const p = port++;
-  const rx = new McastRxSocket({ groups, port: p, iface: 'eth0', ...options });
+  // eth0 unless the options name interfaces themselves (iface and ifaces together are an error).
+  const rx = new McastRxSocket({ groups, port: p, ...(options.ifaces === undefined ? { iface: 'eth0' } : {}), ...options });
   open.push(rx);
   return { rx, native: fake.receivers[fake.receivers.length - 1] as FakeRxSocket, port: p };
 }
@@ -161,18 +162,31 @@ describe('for await', () => {
     expect(got).toEqual(['a', 'b']);
   });
 
-  it('breaking out leaves the socket open: what comes next waits for the next consumer', async () => {
-    const { rx, port: p } = receiver();
+  it('breaking out closes the socket (the loop owns it, as a stream does); receive() takes datagrams and leaves it open', async () => {
+    const { rx, native, port: p } = receiver();
     const tx = sender(fake, '239.1.1.1', p);
-    tx.send('a');
+    tx.send('a', 'b');
+    expect(textOf(await rx.receive())).toBe('a');
+    expect(rx.closed).toBe(false);
+    const closed = new Promise<void>((resolve) => rx.once('close', resolve));
     for await (const msg of rx) {
-      expect(textOf(msg)).toBe('a');
+      expect(textOf(msg)).toBe('b');
       break;
     }
-    expect(rx.closed).toBe(false);
-    tx.send('b');
-    await turns();
-    expect(textOf(await rx.receive({ timeout: 0 }))).toBe('b');
+    expect(rx.closed).toBe(true);
+    expect(native.closed).toBe(true);
+    await closed;
+    await expect(rx.receive()).rejects.toMatchObject({ code: ErrorCodes.SOCKET_CLOSED });
+  });
+
+  it('a throw in the loop body closes the socket too, and the throw goes on', async () => {
+    const { rx, port: p } = receiver();
+    sender(fake, '239.1.1.1', p).send('a');
+    const loop = (async () => {
+      for await (const msg of rx) throw new Error(`stop at ${textOf(msg)}`);
+    })();
+    await expect(loop).rejects.toThrow('stop at a');
+    expect(rx.closed).toBe(true);
   });
 });
 
@@ -230,12 +244,15 @@ describe("the 'error' rule", () => {
     await expect(first).rejects.toMatchObject({ code: 'ENOMEM' });
     sender(fake, '239.1.1.1', p).send('still there');
     expect(textOf(await second)).toBe('still there');
+    expect(rx.closed).toBe(false);
     const loop = (async () => {
       for await (const msg of rx) void msg;
     })();
     await turns(1);
     native.onError(osError());
     await expect(loop).rejects.toMatchObject({ code: 'ENOMEM' });
+    // The error ended the loop, which owns the socket: as a stream's iterator, it closed it.
+    expect(rx.closed).toBe(true);
   });
 
   it('with neither it is a process warning, never a throw; the socket goes on', async () => {

@@ -30,12 +30,17 @@ async function receive(): Promise<void> {
   console.log(describe(first));
   let left = Number(countText) - 1;
   const timer = setTimeout(() => rx.close(), 15000);
+  let stats: ReturnType<typeof rx.stats> | undefined;
   for await (const msg of rx) {
     console.log(describe(msg));
-    if (--left <= 0) break;
+    if (--left <= 0) {
+      // Read before the break: breaking out of the loop closes the socket.
+      stats = rx.stats();
+      break;
+    }
   }
   clearTimeout(timer);
-  const stats = rx.stats();
+  if (!rx.closed) throw new Error('breaking out of for await left the socket open');
   console.log(JSON.stringify({ stats }));
 }
 

@@ -36,5 +36,6 @@ export type {
   McastTxSocketOptions,
   MulticastExpertErrorDetails,
   ReceiveOptions,
+  ReplyOptions,
   WatchInterfacesOptions,
 } from './index.js';

@@ -29,6 +29,12 @@ export interface NativeRxSocket {
   setMembership(groupId: number, group: string, ifindex: number, ifaceAddress: string | null, sources: string[] | null, blocked: string[]): void;
   /** Leaves the membership of `groupId` on `ifindex`; false when there is none. */
   dropMembership(groupId: number, ifindex: number): boolean;
+  /**
+   * Sends `data` to `destination`:`port` out of interface `ifindex` from address `source`, from the
+   * receiver's own OS socket that receives `group` there (else another that listens on `ifindex`).
+   * 0: sent; 1: the socket buffer is full, retry; 2: no socket of the receiver listens on `ifindex`.
+   */
+  reply(group: string, ifindex: number, source: string, destination: string, port: number, data: Uint8Array, ttl: number, externalLoopback: boolean, ifaceIsLoopback: boolean): 0 | 1 | 2;
   pause(): void;
   resume(): void;
   setKeepAlive(keepAlive: boolean): void;

@@ -11,6 +11,7 @@ import { warnClosedByGc } from './gc-warning';
 import { DestinationTable } from './tx/destinations';
 import { TxTarget } from './tx/target';
 import { TypedEmitter } from './typed-emitter';
+import { toBytes } from './bytes';
 import { followInterfaces } from './watch';
 
 /** Options of {@link McastTxSocket}. */
@@ -77,15 +78,6 @@ function senderOpenError(e: MulticastExpertError, err: unknown, what: string, if
   });
 }
 
-/** The bytes of `data`; `index` names the message of a batch in the error (-1: send()'s data). */
-function toBytes(data: unknown, index: number): Uint8Array {
-  if (typeof data === 'string') return Buffer.from(data, 'utf8');
-  if (data instanceof Uint8Array) return data;
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  // The name is built here only: a template string per datagram showed in sendBatch's profile.
-  const what = index < 0 ? 'data' : `messages[${index}].data`;
-  return fail(ErrorCodes.INVALID_OPTION, `${what} must be a string, Buffer or Uint8Array, got ${describe(data)}`);
-}
 
 /**
  * A socket that sends UDP datagrams to multicast groups out of one interface. Its errors are those of

@@ -10,7 +10,7 @@ import type { IfaceSpecifier } from '../interfaces';
 import { checkArray, checkBoolean, checkGroups, checkInteger, checkOptions, checkPort, checkSources, checkTimeout, familyOfSpecifier } from '../options';
 import type { McastRxSocketOptions } from './types';
 
-const kRxOptions = ['groups', 'port', 'family', 'iface', 'ifaces', 'sources', 'externalLoopback', 'timeout', 'receiveBufferSize', 'maxMessageSize', 'timestamps', 'rejoin'] as const;
+const kRxOptions = ['groups', 'port', 'family', 'iface', 'ifaces', 'sources', 'externalLoopback', 'timeout', 'receiveBufferSize', 'maxMessageSize', 'timestamps', 'rejoin', 'ttl'] as const;
 
 export interface RxSettings {
   groups: ParsedIp[];
@@ -26,6 +26,8 @@ export interface RxSettings {
   maxMessageSize: number;
   timestamps: boolean;
   rejoin: boolean;
+  /** The TTL (hop limit) of reply()'s datagrams, 1..255. */
+  ttl: number;
 }
 
 export function parseRxOptions(options: McastRxSocketOptions): RxSettings {
@@ -53,5 +55,6 @@ export function parseRxOptions(options: McastRxSocketOptions): RxSettings {
     maxMessageSize: o.maxMessageSize === undefined ? 65535 : checkInteger(o.maxMessageSize, 'maxMessageSize', 1, 65535),
     timestamps: checkBoolean(o.timestamps, 'timestamps', false),
     rejoin: checkBoolean(o.rejoin, 'rejoin', true),
+    ttl: o.ttl === undefined ? 1 : checkInteger(o.ttl, 'ttl', 1, 255),
   };
 }

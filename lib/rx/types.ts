@@ -40,6 +40,16 @@ export interface McastRxSocketOptions {
    * interface (Linux) is not lost: the socket follows it under its new name.
    */
   rejoin?: boolean;
+  /** 1..255, default 1: the TTL (IPv6: hop limit) of reply()'s datagrams, unless a reply says otherwise. mDNS wants 255. */
+  ttl?: number;
+}
+
+/** Options of {@link McastRxSocket.reply}. */
+export interface ReplyOptions {
+  /** Default 'group': to the datagram's group and port; 'source': unicast back to its sender's address and port. */
+  to?: 'group' | 'source';
+  /** 1..255, default: the receiver's `ttl` option. */
+  ttl?: number;
 }
 
 /** One received datagram. */

@@ -133,4 +133,10 @@ module.exports = [
     edits: [{ file: 'lib/options.ts', find: /if \(typeof value !== 'boolean'\) fail\(/, replace: "if (typeof value !== 'boolean') return value as boolean;\n  if (false) fail(" }],
     suites: ['test/bad-input.test.ts'],
   },
+  {
+    name: 'reply-default-iface',
+    what: "rx.reply() sends without the arrival interface's packet info: out of whatever interface the kernel picks for the destination, not msg.ifaceIndex",
+    edits: [{ file: 'native/rx_socket.cc', find: /TxDatagram d\{nullptr, 0, &destination, &route\};/, replace: 'TxDatagram d{nullptr, 0, &destination, nullptr};' }],
+    suites: ['test/reply.test.ts'],
+  },
 ];

@@ -32,6 +32,7 @@ export type {
   McastRxSocketEvents,
   McastRxSocketOptions,
   McastRxStats,
+  McastSendOptions,
   McastTxSocketEvents,
   McastTxSocketOptions,
   MulticastExpertErrorDetails,

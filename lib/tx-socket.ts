@@ -1,5 +1,6 @@
 /**
- * McastTxSocket: sends multicast out of one chosen interface.
+ * McastTxSocket: sends multicast out of one chosen interface, or out of the interface each datagram
+ * names.
  * @module
  */
 import { type Family, checkFamily, describe, parseGroup, parseIp } from './addresses';
@@ -9,6 +10,7 @@ import { type NativeTxSocket, native } from './native';
 import { checkBoolean, checkGroups, checkInteger, checkOptions, checkPort, familyOfSpecifier } from './options';
 import { warnClosedByGc } from './gc-warning';
 import { DestinationTable } from './tx/destinations';
+import { TxRoutes } from './tx/routes';
 import { TxTarget } from './tx/target';
 import { TypedEmitter } from './typed-emitter';
 import { toBytes } from './bytes';
@@ -44,6 +46,14 @@ export interface McastBatchMessage {
   group: string;
   /** The destination port. */
   port: number;
+  /** Out of this interface (name, index, address or IfaceInfo) instead of the socket's; never out of another. */
+  iface?: IfaceSpecifier;
+}
+
+/** Options of {@link McastTxSocket.send}. */
+export interface McastSendOptions {
+  /** Out of this interface (name, index, address or IfaceInfo) instead of the socket's; never out of another. */
+  iface?: IfaceSpecifier;
 }
 
 const kTxOptions = ['groups', 'family', 'iface', 'ttl', 'externalLoopback', 'port'] as const;
@@ -52,6 +62,8 @@ const kTxOptions = ['groups', 'family', 'iface', 'ttl', 'externalLoopback', 'por
 interface SendJob {
   ids: Uint32Array;
   datas: Uint8Array[];
+  /** The route id of each datagram (0: the socket's interface); undefined when none has one. */
+  routes: Uint32Array | undefined;
   done: number;
   resolve: (sent: number) => void;
   reject: (err: Error) => void;
@@ -78,6 +90,13 @@ function senderOpenError(e: MulticastExpertError, err: unknown, what: string, if
   });
 }
 
+/** Whether a datagram from `from` on leaves by the socket's own interface (has no route id). */
+function usesOwnIface(routes: Uint32Array | undefined, from = 0): boolean {
+  if (routes === undefined) return true;
+  for (let i = from; i < routes.length; i++) if (routes[i] === 0) return true;
+  return false;
+}
+
 
 /**
  * A socket that sends UDP datagrams to multicast groups out of one interface. Its errors are those of
@@ -97,6 +116,7 @@ export class McastTxSocket extends TypedEmitter<McastTxSocketEvents> {
   readonly ttl: number;
   readonly #declared: Set<string> | null;
   readonly #table: DestinationTable;
+  readonly #routes: TxRoutes;
   readonly #queue: SendJob[] = [];
   #waiting = false;
   #closed = false;
@@ -150,6 +170,7 @@ export class McastTxSocket extends TypedEmitter<McastTxSocketEvents> {
     const target = new TxTarget(handle, iface, family, bindAddress, family === 'ipv4' ? address.address : null);
     this.#target = target;
     this.#table = new DestinationTable(handle.setDestination.bind(handle));
+    this.#routes = new TxRoutes(handle, family, followInterfaces);
     registry.register(this, target, this);
     // A bound method rather than a closure made here, which would hold this constructor's context.
     target.unfollow = followInterfaces(target.followChanges.bind(target));
@@ -199,16 +220,26 @@ export class McastTxSocket extends TypedEmitter<McastTxSocketEvents> {
     return this.#table.holdNew(group as string, g.address, port as number);
   }
 
+  /** The route id of `options.iface` (0 without one); throws on bad options and while that interface is gone. */
+  #route(options: unknown, group: string, port: number): number {
+    const o = checkOptions<McastSendOptions>(options, ['iface'], 'send options');
+    if (o.iface === undefined) return 0;
+    return this.#routes.idOf(o.iface, `sending to ${group}:${port}`);
+  }
+
   /**
-   * Sends one datagram to `group`:`port`. Resolves once the kernel has it; rejects with a
-   * MulticastExpertError otherwise (ERR_MESSAGE_TOO_LARGE for a datagram that is too big).
+   * Sends one datagram to `group`:`port`, out of the socket's interface or `options.iface`. Resolves
+   * once the kernel has it; rejects with a MulticastExpertError otherwise (ERR_MESSAGE_TOO_LARGE for
+   * a datagram that is too big; ENODEV, naming it, while `options.iface` is gone).
    */
-  send(data: string | Uint8Array, group: string, port: number): Promise<void> {
+  send(data: string | Uint8Array, group: string, port: number, options?: McastSendOptions): Promise<void> {
     let id = -1;
     try {
       if (this.#closed) fail(ErrorCodes.SOCKET_CLOSED, 'the McastTxSocket is closed');
       id = this.#destination(group, port);
       const bytes = toBytes(data, -1);
+      const route = options === undefined ? 0 : this.#route(options, group, port);
+      if (route !== 0) return this.#sendRouted(id, bytes, route, group, port);
       // The text is built only when needed: a template string per send() costs in a flood.
       if (this.#target.gone) this.#refuseWhileGone(`sending to ${group}:${port}`);
       if (this.#queue.length === 0) {
@@ -235,7 +266,7 @@ export class McastTxSocket extends TypedEmitter<McastTxSocketEvents> {
       const ids = Uint32Array.of(id);
       id = -1;
       return new Promise<number>((resolve, reject) => {
-        this.#enqueue({ ids, datas: [bytes], done: 0, resolve, reject, what: `sending to ${group}:${port}` });
+        this.#enqueue({ ids, datas: [bytes], routes: undefined, done: 0, resolve, reject, what: `sending to ${group}:${port}` });
       }).then(() => undefined);
     } catch (err) {
       if (id >= 0) this.#table.release(id);
@@ -243,9 +274,30 @@ export class McastTxSocket extends TypedEmitter<McastTxSocketEvents> {
     }
   }
 
+  /** send() of a datagram with an interface of its own (route id `route`); holds destination `id` until settled. */
+  #sendRouted(id: number, bytes: Uint8Array, route: number, group: string, port: number): Promise<void> {
+    if (this.#queue.length === 0) {
+      let sent: boolean;
+      try {
+        sent = this.#handle.send(id, bytes, route);
+      } catch (err) {
+        this.#table.release(id);
+        return Promise.reject(this.#routes.error(route, err, `sending to ${group}:${port}`));
+      }
+      if (sent) {
+        this.#table.release(id);
+        return Promise.resolve();
+      }
+    }
+    return new Promise<number>((resolve, reject) => {
+      this.#enqueue({ ids: Uint32Array.of(id), datas: [bytes], routes: Uint32Array.of(route), done: 0, resolve, reject, what: `sending to ${group}:${port}` });
+    }).then(() => undefined);
+  }
+
   /**
    * Sends several datagrams, in order, with as few system calls as the OS allows (sendmmsg on
-   * Linux). Resolves to the number sent (all of them); rejects at the first that fails.
+   * Linux), each out of the socket's interface or its own `iface`. Resolves to the number sent (all
+   * of them); rejects at the first that fails.
    */
   sendBatch(messages: McastBatchMessage[]): Promise<number> {
     let ids: Uint32Array | null = null;
@@ -255,22 +307,28 @@ export class McastTxSocket extends TypedEmitter<McastTxSocketEvents> {
       if (!Array.isArray(messages)) fail(ErrorCodes.INVALID_OPTION, `messages must be an array of { data, group, port }, got ${describe(messages)}`);
       ids = new Uint32Array(messages.length);
       const datas: Uint8Array[] = new Array<Uint8Array>(messages.length);
+      let routes: Uint32Array | undefined;
       for (let i = 0; i < messages.length; i++) {
         const m = messages[i] as unknown;
         if (typeof m !== 'object' || m === null) fail(ErrorCodes.INVALID_OPTION, `messages[${i}] must be an object { data, group, port }, got ${describe(m)}`);
-        const { data, group, port } = m as Partial<McastBatchMessage>;
+        const { data, group, port, iface } = m as Partial<McastBatchMessage>;
         // Held from here on: however many destinations the rest of the batch adds, this id keeps its meaning.
         ids[i] = this.#destination(group, port);
         held = i + 1;
         datas[i] = toBytes(data, i);
+        if (iface !== undefined) {
+          routes ??= new Uint32Array(messages.length);
+          routes[i] = this.#routes.idOf(iface, `sending a batch (datagram ${i + 1} of ${messages.length})`);
+        }
       }
       if (messages.length === 0) return Promise.resolve(0);
-      this.#refuseWhileGone('sending a batch');
+      if (usesOwnIface(routes)) this.#refuseWhileGone('sending a batch');
       // From here on the job holds the ids.
       const jobIds = ids;
+      const jobRoutes = routes;
       held = 0;
       return new Promise<number>((resolve, reject) => {
-        this.#enqueue({ ids: jobIds, datas, done: 0, resolve, reject, what: 'sending a batch' });
+        this.#enqueue({ ids: jobIds, datas, routes: jobRoutes, done: 0, resolve, reject, what: 'sending a batch' });
       });
     } catch (err) {
       if (ids !== null) this.#table.releaseAll(ids, held);
@@ -299,13 +357,15 @@ export class McastTxSocket extends TypedEmitter<McastTxSocketEvents> {
     while (this.#queue.length > 0 && !this.#closed) {
       const job = this.#queue[0] as SendJob;
       try {
-        this.#refuseWhileGone(job.what);
-        job.done += this.#handle.sendBatch(job.ids, job.datas, job.done);
+        if (usesOwnIface(job.routes, job.done)) this.#refuseWhileGone(job.what);
+        job.done += job.routes === undefined ? this.#handle.sendBatch(job.ids, job.datas, job.done) : this.#handle.sendBatch(job.ids, job.datas, job.done, job.routes);
       } catch (err) {
         this.#queue.shift();
         const sent = job.done + (typeof (err as { sent?: unknown }).sent === 'number' ? (err as { sent: number }).sent : 0);
-        const e = this.#target.sendError(err, job.ids.length > 1 ? `${job.what} (datagram ${sent + 1} of ${job.ids.length})` : job.what);
-        this.#settle(job, e);
+        const what = job.ids.length > 1 ? `${job.what} (datagram ${sent + 1} of ${job.ids.length})` : job.what;
+        // The error names the interface the failed datagram was to leave by.
+        const route = job.routes?.[sent] ?? 0;
+        this.#settle(job, route === 0 ? this.#target.sendError(err, what) : this.#routes.error(route, err, what));
         continue;
       }
       if (job.done < job.ids.length) {
@@ -343,6 +403,7 @@ export class McastTxSocket extends TypedEmitter<McastTxSocketEvents> {
     this.#closed = true;
     registry.unregister(this);
     this.#target.close();
+    this.#routes.close();
     for (const job of this.#queue.splice(0)) this.#settle(job, new MulticastExpertError(ErrorCodes.SOCKET_CLOSED, `${job.what}: the McastTxSocket was closed`));
     process.nextTick(() => this.emit('close'));
   }

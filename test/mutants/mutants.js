@@ -139,4 +139,16 @@ module.exports = [
     edits: [{ file: 'native/rx_socket.cc', find: /TxDatagram d\{nullptr, 0, &destination, &route\};/, replace: 'TxDatagram d{nullptr, 0, &destination, nullptr};' }],
     suites: ['test/reply.test.ts'],
   },
+  {
+    name: 'tx-route-ifindex-dropped',
+    what: "a per-datagram iface names only the source address, not the interface (IPv4 ipi_ifindex 0): the datagram leaves by the socket's own interface",
+    edits: [{ file: 'native/os/tx_pktinfo_posix.h', find: /info\.ipi_ifindex = static_cast<decltype\(info\.ipi_ifindex\)>\(route\.ifindex\);/, replace: 'info.ipi_ifindex = 0;' }],
+    suites: ['test/tx-iface.test.ts'],
+  },
+  {
+    name: 'batch-routes-dropped',
+    what: "sendBatch() does not pass its datagrams' interfaces to the native side: all leave by the socket's interface",
+    edits: [{ file: 'lib/tx-socket.ts', find: /this\.#handle\.sendBatch\(job\.ids, job\.datas, job\.done, job\.routes\)/, replace: 'this.#handle.sendBatch(job.ids, job.datas, job.done)' }],
+    suites: ['test/tx-iface.test.ts'],
+  },
 ];

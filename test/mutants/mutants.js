@@ -151,4 +151,31 @@ module.exports = [
     edits: [{ file: 'lib/tx-socket.ts', find: /this\.#handle\.sendBatch\(job\.ids, job\.datas, job\.done, job\.routes\)/, replace: 'this.#handle.sendBatch(job.ids, job.datas, job.done)' }],
     suites: ['test/tx-iface.test.ts'],
   },
+  {
+    name: 'reply-from-new-port-socket',
+    what: 'rx.reply() sends from a socket of its own bound to the wildcard address and the port (SO_REUSEADDR), as a plain second sender would: it takes the unicast of another program on the port',
+    edits: [
+      {
+        file: 'lib/rx-socket.ts',
+        find: /return this\.#sendReply\(plan, bytes, [^;]*\);/,
+        replace: [
+          "const dgram = require('node:dgram') as typeof import('node:dgram');",
+          'const held = globalThis as unknown as { mutantReplySockets?: Map<number, import(\'node:dgram\').Socket> };',
+          'held.mutantReplySockets ??= new Map();',
+          'let sock = held.mutantReplySockets.get(this.port);',
+          'let ready = Promise.resolve();',
+          'if (sock === undefined) {',
+          "  const s = dgram.createSocket({ type: this.family === 'ipv4' ? 'udp4' : 'udp6', reuseAddr: true });",
+          '  held.mutantReplySockets.set(this.port, s);',
+          '  sock = s;',
+          '  ready = new Promise<void>((resolve) => s.bind(this.port, () => resolve()));',
+          '}',
+          'const out = sock;',
+          "return ready.then(() => { if (this.family === 'ipv4') out.setMulticastInterface(plan.source); }).then(() => new Promise<void>((resolve, reject) => out.send(bytes, plan.port, plan.destination, (e) => (e ? reject(e) : resolve()))));",
+        ].join('\n      '),
+      },
+    ],
+    suites: ['test/reply.test.ts'],
+    tests: 'another program on the port',
+  },
 ];

@@ -166,6 +166,7 @@ module.exports = [
           'let ready = Promise.resolve();',
           'if (sock === undefined) {',
           "  const s = dgram.createSocket({ type: this.family === 'ipv4' ? 'udp4' : 'udp6', reuseAddr: true });",
+          '  s.unref(); // the bug, not the test, should decide the outcome: no process kept alive by it',
           '  held.mutantReplySockets.set(this.port, s);',
           '  sock = s;',
           '  ready = new Promise<void>((resolve) => s.bind(this.port, () => resolve()));',

@@ -97,10 +97,10 @@ function usesOwnIface(routes: Uint32Array | undefined, from = 0): boolean {
   return false;
 }
 
-
 /**
- * A socket that sends UDP datagrams to multicast groups out of one interface. Its errors are those of
- * its calls (a throw, or a rejected send); its one event is 'close' (see {@link McastTxSocketEvents}).
+ * A socket that sends UDP datagrams to multicast groups out of one interface (or, datagram by
+ * datagram, out of the interface a send names). Its errors are those of its calls (a throw, or a
+ * rejected send); its one event is 'close' (see {@link McastTxSocketEvents}).
  *
  * ```ts
  * const tx = new McastTxSocket({ groups: ['239.1.2.3'], iface: 'eth0' });

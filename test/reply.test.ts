@@ -8,7 +8,7 @@ import { type Agent, type Host, Lab, type LabProcess } from '../lab/lab';
 import { Inbox, catchRejection, describeLab, freshGroup, freshPort, itWithTools, sleep } from './helpers';
 
 const withTcpdump = itWithTools({ tcpdump: 'tcpdump' });
-const withTcpdumpAndPython = itWithTools({ tcpdump: 'tcpdump', python3: 'python3' });
+const withPython = itWithTools({ python3: 'python3' });
 
 /** A UDP datagram as tcpdump -v shows it. */
 interface Packet {
@@ -273,7 +273,7 @@ describeLab('rx.reply(): out of the arrival interface, from the receiver port', 
     }
   });
 
-  withTcpdumpAndPython("another program on the port keeps its multicast and its unicast while we answer", async () => {
+  withPython("another program on the port keeps its multicast and its unicast while we answer", async () => {
     const group = freshGroup();
     const port = freshPort();
     // A plain program on the port, as avahi-daemon is on 5353: bound to the wildcard address with

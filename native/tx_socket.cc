@@ -160,11 +160,16 @@ Napi::Value TxSocket::Send(const Napi::CallbackInfo& info) {
   BytesOf(env, info[1], d.data, d.length);
   // Nothing above runs JavaScript: the pointers taken stay valid through the send.
   CheckOpen(env);
-  SockAddr scoped;
+  d.destination = &Destination(env, id);
   d.route = Route(env, routeId);
-  d.destination = OnRoute(Destination(env, id), d.route, scoped);
   bool wouldBlock = false;
-  ThrowIfFailed(env, SendDatagram(socket_.get(), d, wouldBlock));
+  if (d.route == nullptr) {
+    ThrowIfFailed(env, SendDatagram(socket_.get(), d, wouldBlock));
+  } else {
+    SockAddr scoped;
+    d.destination = OnRoute(*d.destination, d.route, scoped);
+    ThrowIfFailed(env, SendDatagram(socket_.get(), d, wouldBlock));
+  }
   return Napi::Boolean::New(env, !wouldBlock);
 }
 

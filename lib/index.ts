@@ -18,7 +18,7 @@ export {
   getInterfaceIps,
   scanInterfaces,
 } from './interfaces';
-export { type McastBatchMessage, McastTxSocket, type McastTxSocketEvents, type McastTxSocketOptions } from './tx-socket';
+export { type McastBatchMessage, type McastSendOptions, McastTxSocket, type McastTxSocketEvents, type McastTxSocketOptions } from './tx-socket';
 export { McastRxSocket } from './rx-socket';
-export type { McastMessage, McastRxSocketEvents, McastRxSocketOptions, McastRxStats, ReceiveOptions } from './rx/types';
+export type { McastMessage, McastRxSocketEvents, McastRxSocketOptions, McastRxStats, ReceiveOptions, ReplyOptions } from './rx/types';
 export { type IfaceChange, type IfaceChangeType, type IfaceWatcher, type WatchInterfacesOptions, watchInterfaces } from './watch';

@@ -29,6 +29,12 @@ export interface NativeRxSocket {
   setMembership(groupId: number, group: string, ifindex: number, ifaceAddress: string | null, sources: string[] | null, blocked: string[]): void;
   /** Leaves the membership of `groupId` on `ifindex`; false when there is none. */
   dropMembership(groupId: number, ifindex: number): boolean;
+  /**
+   * Sends `data` to `destination`:`port` out of interface `ifindex` from address `source`, from the
+   * receiver's own OS socket that receives `group` there (else another that listens on `ifindex`).
+   * 0: sent; 1: the socket buffer is full, retry; 2: no socket of the receiver listens on `ifindex`.
+   */
+  reply(group: string, ifindex: number, source: string, destination: string, port: number, data: Uint8Array, ttl: number, externalLoopback: boolean, ifaceIsLoopback: boolean): 0 | 1 | 2;
   pause(): void;
   resume(): void;
   setKeepAlive(keepAlive: boolean): void;
@@ -52,9 +58,12 @@ export interface NativeTxOptions {
 export interface NativeTxSocket {
   /** Slot `id` (at most one past the last) of the destination table means `group`:`port` from now on. */
   setDestination(id: number, group: string, port: number): void;
-  /** true: the kernel has it; false: the socket buffer is full, wait and retry. */
-  send(destination: number, data: Uint8Array): boolean;
-  sendBatch(destinations: Uint32Array, datas: Uint8Array[], start: number): number;
+  /** Route `id` (1.., at most one past the last) means "out of interface `ifindex`, from `source`" from now on. */
+  setRoute(id: number, ifindex: number, source: string): void;
+  /** true: the kernel has it; false: the socket buffer is full, wait and retry. `route` 0 (or none): the socket's interface. */
+  send(destination: number, data: Uint8Array, route?: number): boolean;
+  /** `routes`: each datagram's route id (0: none); left out when no datagram has one. */
+  sendBatch(destinations: Uint32Array, datas: Uint8Array[], start: number, routes?: Uint32Array): number;
   waitWritable(callback: (err: Error | null) => void): void;
   /** Sends out of another interface from now on (the same name came back, or its address changed). */
   retarget(ifindex: number, ifaceAddress: string | null, ifaceIsLoopback: boolean): void;

@@ -20,7 +20,9 @@ import { defaultIfaces, resolveIfaces, vrfError, warnVrf } from './rx/listen-ifa
 import { type MembershipEvent, type MembershipOp, type MembershipStep, MembershipTable } from './rx/membership-table';
 import { parseRxOptions } from './rx/options';
 import { ReceiveQueue } from './rx/receive-queue';
-import type { McastMessage, McastRxSocketEvents, McastRxSocketOptions, McastRxStats, ReceiveOptions } from './rx/types';
+import { type ReplyPlan, planReply } from './rx/reply';
+import type { McastMessage, McastRxSocketEvents, McastRxSocketOptions, McastRxStats, ReceiveOptions, ReplyOptions } from './rx/types';
+import { toBytes } from './bytes';
 import { ClosableEmitter } from './typed-emitter';
 import { type IfaceChange, followInterfaces, reportListenerError } from './watch';
 
@@ -108,6 +110,9 @@ export class McastRxSocket extends ClosableEmitter<McastRxSocketEvents> {
   readonly port: number;
   /** The address family. */
   readonly family: Family;
+  /** The TTL (IPv6: hop limit) of reply()'s datagrams unless a reply says otherwise. */
+  readonly ttl: number;
+  readonly #externalLoopback: boolean;
   readonly #core: RxCore;
   readonly #table: MembershipTable;
   #timeout: number | undefined;
@@ -118,6 +123,8 @@ export class McastRxSocket extends ClosableEmitter<McastRxSocketEvents> {
     const o = parseRxOptions(options);
     this.port = o.port;
     this.family = o.family;
+    this.ttl = o.ttl;
+    this.#externalLoopback = o.externalLoopback;
     this.#timeout = o.timeout;
     const ifaces = o.ifaceSpecs.length > 0 ? resolveIfaces(o.ifaceSpecs, o.family, 'ifaces') : defaultIfaces(o.family);
     const table = new MembershipTable({ family: o.family, rejoin: o.rejoin, allIfaces: o.ifaceSpecs.length === 0, defaultSources: o.sources }, ifaces);
@@ -334,6 +341,58 @@ export class McastRxSocket extends ClosableEmitter<McastRxSocketEvents> {
     } finally {
       this.close();
     }
+  }
+
+  // ---- Replying ------------------------------------------------------------------------------------
+
+  /**
+   * Answers `msg` (a datagram this receiver delivered): sends `data` from the receiver's own port,
+   * out of the interface `msg` arrived on and no other, from an address of that interface, to
+   * `msg.group`:`msg.port` (or, with `to: 'source'`, unicast back to the sender), with the TTL of
+   * `options.ttl` or the receiver's `ttl` option. It sends from the receiver's own OS sockets:
+   * another program on the port (avahi-daemon on 5353) keeps all its datagrams, and the receiver
+   * joins nothing. Resolves once the kernel has the datagram; rejects with a MulticastExpertError
+   * (ENODEV, naming it, when the receiver no longer listens on that interface).
+   */
+  reply(msg: McastMessage, data: string | Uint8Array, options?: ReplyOptions): Promise<void> {
+    try {
+      this.#checkOpen();
+      const plan = planReply(msg, options, this.family, this.ttl, this.#table.ifaces);
+      const bytes = toBytes(data, -1);
+      return this.#sendReply(plan, bytes, this.#table.ifaces.find((i) => i.index === plan.ifindex)?.loopback === true);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Sends a planned reply; while the socket buffer is full, tries again a little later. */
+  #sendReply(plan: ReplyPlan, bytes: Uint8Array, ifaceIsLoopback: boolean): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const attempt = (): void => {
+        if (this.#core.closed) {
+          reject(new MulticastExpertError(ErrorCodes.SOCKET_CLOSED, `${plan.what}: the McastRxSocket was closed`));
+          return;
+        }
+        let result: 0 | 1 | 2;
+        try {
+          result = callNative(plan.what, () => this.#core.handle.reply(plan.group, plan.ifindex, plan.source, plan.destination, plan.port, bytes, plan.ttl, this.#externalLoopback, ifaceIsLoopback));
+        } catch (err) {
+          reject(err as Error);
+          return;
+        }
+        if (result === 0) resolve();
+        else if (result === 2)
+          reject(
+            new MulticastExpertError('ENODEV', `${plan.what}: the receiver no longer listens on interface index ${plan.ifindex}`, {
+              syscall: 'sendmsg',
+              hint: 'a reply leaves only by the interface its datagram arrived on, never by another',
+            }),
+          );
+        // The socket buffer is full: the kernel makes room within milliseconds.
+        else setTimeout(attempt, 2);
+      };
+      attempt();
+    });
   }
 
   // ---- Closing -------------------------------------------------------------------------------------

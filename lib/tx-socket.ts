@@ -1,5 +1,6 @@
 /**
- * McastTxSocket: sends multicast out of one chosen interface.
+ * McastTxSocket: sends multicast out of one chosen interface, or out of the interface each datagram
+ * names.
  * @module
  */
 import { type Family, checkFamily, describe, parseGroup, parseIp } from './addresses';
@@ -10,8 +11,10 @@ import { closeOnAbort } from './close-on-abort';
 import { checkBoolean, checkGroups, checkInteger, checkOptions, checkPort, checkSignal, familyOfSpecifier } from './options';
 import { warnClosedByGc } from './gc-warning';
 import { DestinationTable } from './tx/destinations';
+import { TxRoutes } from './tx/routes';
 import { TxTarget } from './tx/target';
 import { ClosableEmitter } from './typed-emitter';
+import { toBytes } from './bytes';
 import { followInterfaces } from './watch';
 
 /** Options of {@link McastTxSocket}. */
@@ -69,6 +72,14 @@ export interface McastBatchMessage {
   group: string;
   /** The destination port. */
   port: number;
+  /** Out of this interface (name, index, address or IfaceInfo) instead of the socket's; never out of another. */
+  iface?: IfaceSpecifier;
+}
+
+/** Options of {@link McastTxSocket.send}. */
+export interface McastSendOptions {
+  /** Out of this interface (name, index, address or IfaceInfo) instead of the socket's; never out of another. */
+  iface?: IfaceSpecifier;
 }
 
 const kTxOptions = ['groups', 'family', 'iface', 'ttl', 'externalLoopback', 'port', 'signal'] as const;
@@ -77,6 +88,8 @@ const kTxOptions = ['groups', 'family', 'iface', 'ttl', 'externalLoopback', 'por
 interface SendJob {
   ids: Uint32Array;
   datas: Uint8Array[];
+  /** The route id of each datagram (0: the socket's interface); undefined when none has one. */
+  routes: Uint32Array | undefined;
   done: number;
   resolve: (sent: number) => void;
   reject: (err: Error) => void;
@@ -103,19 +116,17 @@ function senderOpenError(e: MulticastExpertError, err: unknown, what: string, if
   });
 }
 
-/** The bytes of `data`; `index` names the message of a batch in the error (-1: send()'s data). */
-function toBytes(data: unknown, index: number): Uint8Array {
-  if (typeof data === 'string') return Buffer.from(data, 'utf8');
-  if (data instanceof Uint8Array) return data;
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  // The name is built here only: a template string per datagram showed in sendBatch's profile.
-  const what = index < 0 ? 'data' : `messages[${index}].data`;
-  return fail(ErrorCodes.INVALID_OPTION, `${what} must be a string, Buffer or Uint8Array, got ${describe(data)}`);
+/** Whether a datagram from `from` on leaves by the socket's own interface (has no route id). */
+function usesOwnIface(routes: Uint32Array | undefined, from = 0): boolean {
+  if (routes === undefined) return true;
+  for (let i = from; i < routes.length; i++) if (routes[i] === 0) return true;
+  return false;
 }
 
 /**
- * A socket that sends UDP datagrams to multicast groups out of one interface. Its errors are those of
- * its calls (a throw, or a rejected send); its one event is 'close' (see {@link McastTxSocketEvents}).
+ * A socket that sends UDP datagrams to multicast groups out of one interface (or, datagram by
+ * datagram, out of the interface a send names). Its errors are those of its calls (a throw, or a
+ * rejected send); its one event is 'close' (see {@link McastTxSocketEvents}).
  *
  * ```ts
  * const tx = new McastTxSocket({ groups: ['239.1.2.3'], iface: 'eth0' });
@@ -131,6 +142,7 @@ export class McastTxSocket extends ClosableEmitter<McastTxSocketEvents> {
   readonly ttl: number;
   readonly #declared: Set<string> | null;
   readonly #table: DestinationTable;
+  readonly #routes: TxRoutes;
   readonly #queue: SendJob[] = [];
   #waiting = false;
   #closed = false;
@@ -185,6 +197,7 @@ export class McastTxSocket extends ClosableEmitter<McastTxSocketEvents> {
     const target = new TxTarget(handle, iface, family, bindAddress, family === 'ipv4' ? address.address : null);
     this.#target = target;
     this.#table = new DestinationTable(handle.setDestination.bind(handle));
+    this.#routes = new TxRoutes(handle, family, followInterfaces);
     if (signal?.aborted === true) {
       // As dgram.createSocket: a socket that is closed at once.
       this.close();
@@ -240,16 +253,26 @@ export class McastTxSocket extends ClosableEmitter<McastTxSocketEvents> {
     return this.#table.holdNew(group as string, g.address, port as number);
   }
 
+  /** The route id of `options.iface` (0 without one); throws on bad options and while that interface is gone. */
+  #route(options: unknown, group: string, port: number): number {
+    const o = checkOptions<McastSendOptions>(options, ['iface'], 'send options');
+    if (o.iface === undefined) return 0;
+    return this.#routes.idOf(o.iface, `sending to ${group}:${port}`);
+  }
+
   /**
-   * Sends one datagram to `group`:`port`. Resolves once the kernel has it; rejects with a
-   * MulticastExpertError otherwise (ERR_MESSAGE_TOO_LARGE for a datagram that is too big).
+   * Sends one datagram to `group`:`port`, out of the socket's interface or `options.iface`. Resolves
+   * once the kernel has it; rejects with a MulticastExpertError otherwise (ERR_MESSAGE_TOO_LARGE for
+   * a datagram that is too big; ENODEV, naming it, while `options.iface` is gone).
    */
-  send(data: string | Uint8Array, group: string, port: number): Promise<void> {
+  send(data: string | Uint8Array, group: string, port: number, options?: McastSendOptions): Promise<void> {
     let id = -1;
     try {
       if (this.#closed) fail(ErrorCodes.SOCKET_CLOSED, 'the McastTxSocket is closed');
       id = this.#destination(group, port);
       const bytes = toBytes(data, -1);
+      const route = options === undefined ? 0 : this.#route(options, group, port);
+      if (route !== 0) return this.#sendRouted(id, bytes, route, group, port);
       // The text is built only when needed: a template string per send() costs in a flood.
       if (this.#target.gone) this.#refuseWhileGone(`sending to ${group}:${port}`);
       if (this.#queue.length === 0) {
@@ -276,7 +299,7 @@ export class McastTxSocket extends ClosableEmitter<McastTxSocketEvents> {
       const ids = Uint32Array.of(id);
       id = -1;
       return new Promise<number>((resolve, reject) => {
-        this.#enqueue({ ids, datas: [bytes], done: 0, resolve, reject, what: `sending to ${group}:${port}` });
+        this.#enqueue({ ids, datas: [bytes], routes: undefined, done: 0, resolve, reject, what: `sending to ${group}:${port}` });
       }).then(() => undefined);
     } catch (err) {
       if (id >= 0) this.#table.release(id);
@@ -284,9 +307,30 @@ export class McastTxSocket extends ClosableEmitter<McastTxSocketEvents> {
     }
   }
 
+  /** send() of a datagram with an interface of its own (route id `route`); holds destination `id` until settled. */
+  #sendRouted(id: number, bytes: Uint8Array, route: number, group: string, port: number): Promise<void> {
+    if (this.#queue.length === 0) {
+      let sent: boolean;
+      try {
+        sent = this.#handle.send(id, bytes, route);
+      } catch (err) {
+        this.#table.release(id);
+        return Promise.reject(this.#routes.error(route, err, `sending to ${group}:${port}`));
+      }
+      if (sent) {
+        this.#table.release(id);
+        return Promise.resolve();
+      }
+    }
+    return new Promise<number>((resolve, reject) => {
+      this.#enqueue({ ids: Uint32Array.of(id), datas: [bytes], routes: Uint32Array.of(route), done: 0, resolve, reject, what: `sending to ${group}:${port}` });
+    }).then(() => undefined);
+  }
+
   /**
    * Sends several datagrams, in order, with as few system calls as the OS allows (sendmmsg on
-   * Linux). Resolves to the number sent (all of them); rejects at the first that fails.
+   * Linux), each out of the socket's interface or its own `iface`. Resolves to the number sent (all
+   * of them); rejects at the first that fails.
    */
   sendBatch(messages: McastBatchMessage[]): Promise<number> {
     let ids: Uint32Array | null = null;
@@ -296,22 +340,28 @@ export class McastTxSocket extends ClosableEmitter<McastTxSocketEvents> {
       if (!Array.isArray(messages)) fail(ErrorCodes.INVALID_OPTION, `messages must be an array of { data, group, port }, got ${describe(messages)}`);
       ids = new Uint32Array(messages.length);
       const datas: Uint8Array[] = new Array<Uint8Array>(messages.length);
+      let routes: Uint32Array | undefined;
       for (let i = 0; i < messages.length; i++) {
         const m = messages[i] as unknown;
         if (typeof m !== 'object' || m === null) fail(ErrorCodes.INVALID_OPTION, `messages[${i}] must be an object { data, group, port }, got ${describe(m)}`);
-        const { data, group, port } = m as Partial<McastBatchMessage>;
+        const { data, group, port, iface } = m as Partial<McastBatchMessage>;
         // Held from here on: however many destinations the rest of the batch adds, this id keeps its meaning.
         ids[i] = this.#destination(group, port);
         held = i + 1;
         datas[i] = toBytes(data, i);
+        if (iface !== undefined) {
+          routes ??= new Uint32Array(messages.length);
+          routes[i] = this.#routes.idOf(iface, `sending a batch (datagram ${i + 1} of ${messages.length})`);
+        }
       }
       if (messages.length === 0) return Promise.resolve(0);
-      this.#refuseWhileGone('sending a batch');
+      if (usesOwnIface(routes)) this.#refuseWhileGone('sending a batch');
       // From here on the job holds the ids.
       const jobIds = ids;
+      const jobRoutes = routes;
       held = 0;
       return new Promise<number>((resolve, reject) => {
-        this.#enqueue({ ids: jobIds, datas, done: 0, resolve, reject, what: 'sending a batch' });
+        this.#enqueue({ ids: jobIds, datas, routes: jobRoutes, done: 0, resolve, reject, what: 'sending a batch' });
       });
     } catch (err) {
       if (ids !== null) this.#table.releaseAll(ids, held);
@@ -340,13 +390,15 @@ export class McastTxSocket extends ClosableEmitter<McastTxSocketEvents> {
     while (this.#queue.length > 0 && !this.#closed) {
       const job = this.#queue[0] as SendJob;
       try {
-        this.#refuseWhileGone(job.what);
-        job.done += this.#handle.sendBatch(job.ids, job.datas, job.done);
+        if (usesOwnIface(job.routes, job.done)) this.#refuseWhileGone(job.what);
+        job.done += job.routes === undefined ? this.#handle.sendBatch(job.ids, job.datas, job.done) : this.#handle.sendBatch(job.ids, job.datas, job.done, job.routes);
       } catch (err) {
         this.#queue.shift();
         const sent = job.done + (typeof (err as { sent?: unknown }).sent === 'number' ? (err as { sent: number }).sent : 0);
-        const e = this.#target.sendError(err, job.ids.length > 1 ? `${job.what} (datagram ${sent + 1} of ${job.ids.length})` : job.what);
-        this.#settle(job, e);
+        const what = job.ids.length > 1 ? `${job.what} (datagram ${sent + 1} of ${job.ids.length})` : job.what;
+        // The error names the interface the failed datagram was to leave by.
+        const route = job.routes?.[sent] ?? 0;
+        this.#settle(job, route === 0 ? this.#target.sendError(err, what) : this.#routes.error(route, err, what));
         continue;
       }
       if (job.done < job.ids.length) {
@@ -384,6 +436,7 @@ export class McastTxSocket extends ClosableEmitter<McastTxSocketEvents> {
     this.#closed = true;
     registry.unregister(this);
     this.#target.close();
+    this.#routes.close();
     for (const job of this.#queue.splice(0)) this.#settle(job, new MulticastExpertError(ErrorCodes.SOCKET_CLOSED, `${job.what}: the McastTxSocket was closed`));
     process.nextTick(() => this.emit('close'));
   }

@@ -80,6 +80,12 @@ bool RxEndpoint::Accept(const RawDatagram& d, uint32_t& groupId) const {
   return false;
 }
 
+bool RxEndpoint::Holds(uint32_t ifindex, const SockAddr* group) const {
+  for (const RxFilter& f : filters)
+    if (f.ifindex == ifindex && (group == nullptr || f.group.sameAddress(*group))) return true;
+  return false;
+}
+
 RxFilter* RxFilterTable::FindFilter(uint32_t groupId, uint32_t ifindex, RxEndpoint** endpoint) {
   for (auto& e : endpoints_)
     for (RxFilter& f : e->filters)

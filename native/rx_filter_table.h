@@ -45,6 +45,13 @@ struct RxEndpoint {
   uv_poll_t* poll = nullptr;
   bool polling = false;
   uint64_t lastDropCount = 0;
+  // What the socket's options were last set to for a reply (-1: never), so that a reply sets them
+  // only when they change.
+  int replyTtl = -1;
+  int replyLoop = -1;
+
+  // Whether one of this socket's memberships is on interface `ifindex` (and, with a group, of it).
+  bool Holds(uint32_t ifindex, const SockAddr* group) const;
 
   // Whether `d` is for one of this socket's memberships (its group, arrival interface and an
   // admitted source); then `groupId` is that membership's id.

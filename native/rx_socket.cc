@@ -34,6 +34,7 @@ void RxSocket::Init(Napi::Env env, Napi::Object exports) {
                                     {
                                         InstanceMethod("setMembership", &RxSocket::SetMembership),
                                         InstanceMethod("dropMembership", &RxSocket::DropMembership),
+                                        InstanceMethod("reply", &RxSocket::Reply),
                                         InstanceMethod("pause", &RxSocket::Pause),
                                         InstanceMethod("resume", &RxSocket::Resume),
                                         InstanceMethod("setKeepAlive", &RxSocket::SetKeepAlive),
@@ -176,6 +177,93 @@ void RxSocket::Detach(Endpoint& endpoint) {
     dropsOfClosedEndpoints_ += endpoint.lastDropCount;
   StopPolling(endpoint);
   ClosePollThenSocket(data_, endpoint.poll, std::move(endpoint.socket));
+}
+
+// ---- Replies -------------------------------------------------------------------------------------
+
+// A reply leaves from one of the receiver's own OS sockets: it has the receiver's port, and opening a
+// new socket on that port would change who gets the port's datagrams (on Linux a socket bound to
+// the wildcard address with SO_REUSEADDR or SO_REUSEPORT takes unicast from, or shares it with,
+// another program on the port). These sockets are bound to a group (Linux, macOS), which the kernel
+// never uses as a source, or to the interface's address (Windows): the packet info of the datagram
+// names interface and source. Preferred: the socket the group arrived on; else any socket that
+// listens on the interface (on Windows the only one bound to its address).
+RxSocket::Endpoint* RxSocket::ReplySocket(uint32_t ifindex, const SockAddr& group) {
+  Endpoint* onIface = nullptr;
+  for (auto& e : filters_.endpoints()) {
+    if (e->Holds(ifindex, &group)) return e.get();
+    if (onIface == nullptr && e->Holds(ifindex, nullptr)) onIface = e.get();
+  }
+  return onIface;
+}
+
+namespace {
+
+// An address that means nothing without an interface: fe80::/10, and link- and interface-local groups.
+bool NeedsScope(const SockAddr& a) {
+  if (a.family() != AF_INET6) return false;
+  const unsigned char* b = a.bytes();
+  return GroupNeedsScope(a) || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80);
+}
+
+// What reply() returns.
+enum ReplyResult : uint32_t { kReplySent = 0, kReplyWouldBlock = 1, kReplyNoSocket = 2 };
+
+}  // namespace
+
+// reply(group, ifindex, source, destination, port, data, ttl, externalLoopback, ifaceIsLoopback)
+//   -> 0 sent, 1 the socket buffer is full (try again), 2 no socket of this receiver listens on
+//      `ifindex`.
+// Sends `data` to destination:port out of interface `ifindex` from address `source`, with TTL (hop
+// limit) `ttl`, from the socket that receives `group` there.
+Napi::Value RxSocket::Reply(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  // Every argument is read before a pointer is taken.
+  SockAddr group = ArgAddress(info, 0, "group");
+  uint32_t ifindex = ArgUint32(info, 1, "ifindex");
+  if (ifindex == 0) throw Napi::RangeError::New(env, "ifindex must name an interface");
+  TxRoute route;
+  route.ifindex = ifindex;
+  route.source = ArgAddress(info, 2, "source", 0, ifindex);
+  uint32_t port = ArgUint32(info, 4, "port");
+  if (port == 0 || port > 65535) throw Napi::RangeError::New(env, "port must be 1..65535");
+  SockAddr destination = ArgAddress(info, 3, "destination", static_cast<uint16_t>(port));
+  if (NeedsScope(destination)) destination.v6()->sin6_scope_id = ifindex;
+  uint32_t ttl = ArgUint32(info, 6, "ttl");
+  if (ttl == 0 || ttl > 255) throw Napi::RangeError::New(env, "ttl must be 1..255");
+  bool externalLoopback = ArgBool(info, 7, "externalLoopback");
+  bool ifaceIsLoopback = ArgBool(info, 8, "ifaceIsLoopback");
+  for (const SockAddr* a : {&group, &route.source, &destination})
+    if (a->family() != settings_.family) throw Napi::TypeError::New(env, "address family mismatch");
+  if (info.Length() < 6) throw Napi::TypeError::New(env, "missing argument: data");
+  TxDatagram d{nullptr, 0, &destination, &route};
+  napi_typedarray_type type;
+  void* bytes = nullptr;
+  if (napi_get_typedarray_info(env, info[5], &type, &d.length, &bytes, nullptr, nullptr) != napi_ok ||
+      type != napi_uint8_array)
+    throw Napi::TypeError::New(env, "data must be a Uint8Array");
+  d.data = static_cast<const unsigned char*>(bytes);
+  // No JavaScript runs from here on: the pointers stay valid through the send.
+  if (closed_) throw Napi::Error::New(env, "socket is closed");
+  Endpoint* endpoint = ReplySocket(ifindex, group);
+  if (endpoint == nullptr) return Napi::Number::New(env, kReplyNoSocket);
+  socket_t s = endpoint->socket.get();
+  if (endpoint->replyTtl != static_cast<int>(ttl)) {
+    // A reply to a group and one to a sender's address: both get the TTL asked for.
+    ThrowIfFailed(env, SetMulticastTtl(s, settings_.family, static_cast<int>(ttl)));
+    ThrowIfFailed(env, SetUnicastTtl(s, settings_.family, static_cast<int>(ttl)));
+    endpoint->replyTtl = static_cast<int>(ttl);
+  }
+  // Whether this host's other receivers hear the reply: the receiver's externalLoopback, applied as a
+  // sender applies it (on the loopback interface each OS needs its own setting).
+  int loop = (externalLoopback ? 1 : 0) | (ifaceIsLoopback ? 2 : 0);
+  if (endpoint->replyLoop != loop) {
+    ThrowIfFailed(env, ApplyTxLoopback(s, settings_.family, externalLoopback, ifaceIsLoopback));
+    endpoint->replyLoop = loop;
+  }
+  bool wouldBlock = false;
+  ThrowIfFailed(env, SendDatagram(s, d, wouldBlock));
+  return Napi::Number::New(env, wouldBlock ? kReplyWouldBlock : kReplySent);
 }
 
 // ---- Polling -------------------------------------------------------------------------------------

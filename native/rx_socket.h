@@ -4,6 +4,7 @@
 // (group, interface, source) and handed to JavaScript in batches, once per loop turn (see
 // rx_batch.h): the bytes in 64 KiB slabs that they are read straight into, the facts of each datagram
 // in a shared metadata array whose layout lib/native.ts mirrors (kRecordWords words per datagram).
+// It also answers: a reply leaves from one of these sockets (see Reply).
 #pragma once
 #include <napi.h>
 #include <uv.h>
@@ -16,6 +17,7 @@
 #include "rx_batch.h"
 #include "os/mcast_membership.h"
 #include "os/mcast_sockopt.h"
+#include "os/tx_writer.h"
 #include "os/udp_socket.h"
 #include "os/unique_socket.h"
 #include "rx_filter_table.h"
@@ -37,6 +39,10 @@ class RxSocket : public Napi::ObjectWrap<RxSocket>, public HandleOwner, private 
   // The memberships, as JavaScript's MembershipTable decides them (see rx_filter_table.h).
   Napi::Value SetMembership(const Napi::CallbackInfo& info);
   Napi::Value DropMembership(const Napi::CallbackInfo& info);
+  // Sends a datagram from the receiver's own port, out of one of its interfaces.
+  Napi::Value Reply(const Napi::CallbackInfo& info);
+  // The OS socket a reply out of `ifindex` leaves from (null: none listens there).
+  Endpoint* ReplySocket(uint32_t ifindex, const SockAddr& group);
   Napi::Value Pause(const Napi::CallbackInfo& info);
   Napi::Value Resume(const Napi::CallbackInfo& info);
   Napi::Value SetKeepAlive(const Napi::CallbackInfo& info);

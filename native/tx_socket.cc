@@ -24,6 +24,7 @@ void TxSocket::Init(Napi::Env env, Napi::Object exports) {
   Napi::Function ctor = DefineClass(env, "TxSocket",
                                     {
                                         InstanceMethod("setDestination", &TxSocket::SetDestination),
+                                        InstanceMethod("setRoute", &TxSocket::SetRoute),
                                         InstanceMethod("send", &TxSocket::Send),
                                         InstanceMethod("sendBatch", &TxSocket::SendBatch),
                                         InstanceMethod("waitWritable", &TxSocket::WaitWritable),
@@ -115,29 +116,75 @@ Napi::Value TxSocket::SetDestination(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// send(id, data) -> true when the kernel took it, false when the socket buffer is full.
+// setRoute(id, ifindex, source): route `id` (1.., an existing one or the next) means "out of
+// interface `ifindex`, from `source`" from now on. JavaScript gives each interface a route id
+// (lib/tx/routes.ts) and sets it again when the interface comes back under a new index.
+Napi::Value TxSocket::SetRoute(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t id = ArgUint32(info, 0, "id");
+  uint32_t ifindex = ArgUint32(info, 1, "ifindex");
+  if (ifindex == 0) throw Napi::RangeError::New(env, "ifindex must name an interface");
+  SockAddr source = ArgAddress(info, 2, "source", 0, ifindex);
+  if (source.family() != family_) throw Napi::TypeError::New(env, "source family mismatch");
+  if (id == 0 || id > routes_.size() + 1) throw Napi::RangeError::New(env, "id must name a route (1..) or the next one");
+  TxRoute route;
+  route.ifindex = ifindex;
+  route.source = source;
+  if (id == routes_.size() + 1)
+    routes_.push_back(route);
+  else
+    routes_[id - 1] = route;
+  return env.Undefined();
+}
+
+const TxRoute* TxSocket::Route(Napi::Env env, uint32_t id) const {
+  if (id == 0) return nullptr;
+  if (id > routes_.size()) throw Napi::RangeError::New(env, "unknown route id");
+  return &routes_[id - 1];
+}
+
+const SockAddr* TxSocket::OnRoute(const SockAddr& destination, const TxRoute* route, SockAddr& scoped) {
+  if (route == nullptr || !GroupNeedsScope(destination)) return &destination;
+  scoped = destination;
+  scoped.v6()->sin6_scope_id = route->ifindex;
+  return &scoped;
+}
+
+// send(id, data, route = 0) -> true when the kernel took it, false when the socket buffer is full.
 Napi::Value TxSocket::Send(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 2) throw Napi::TypeError::New(env, "missing argument: data");
   uint32_t id = ArgUint32(info, 0, "destination");
+  uint32_t routeId = info.Length() > 2 ? ArgUint32(info, 2, "route") : 0;
   TxDatagram d{nullptr, 0, nullptr};
   BytesOf(env, info[1], d.data, d.length);
   // Nothing above runs JavaScript: the pointers taken stay valid through the send.
   CheckOpen(env);
   d.destination = &Destination(env, id);
+  d.route = Route(env, routeId);
   bool wouldBlock = false;
-  ThrowIfFailed(env, SendDatagram(socket_.get(), d, wouldBlock));
+  if (d.route == nullptr) {
+    ThrowIfFailed(env, SendDatagram(socket_.get(), d, wouldBlock));
+  } else {
+    SockAddr scoped;
+    d.destination = OnRoute(*d.destination, d.route, scoped);
+    ThrowIfFailed(env, SendDatagram(socket_.get(), d, wouldBlock));
+  }
   return Napi::Boolean::New(env, !wouldBlock);
 }
 
-// sendBatch(ids: Uint32Array, datas: Uint8Array[], start) -> how many from `start` the kernel took.
+// sendBatch(ids: Uint32Array, datas: Uint8Array[], start, routes?: Uint32Array) -> how many from
+// `start` the kernel took. `routes` (route ids, 0: none) is left out when no datagram has one.
 Napi::Value TxSocket::SendBatch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   CheckOpen(env);
   if (info.Length() < 3 || !info[0].IsTypedArray() || !info[1].IsArray())
-    throw Napi::TypeError::New(env, "sendBatch(ids: Uint32Array, datas: Uint8Array[], start)");
+    throw Napi::TypeError::New(env, "sendBatch(ids: Uint32Array, datas: Uint8Array[], start, routes?: Uint32Array)");
   if (info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
     throw Napi::TypeError::New(env, "ids must be a Uint32Array");
+  bool routed = info.Length() > 3 && !info[3].IsUndefined();
+  if (routed && (!info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array))
+    throw Napi::TypeError::New(env, "routes must be a Uint32Array");
   Napi::Array datas = info[1].As<Napi::Array>();
   uint32_t start = ArgUint32(info, 2, "start");
   // First every JavaScript value: reading an element can run a getter, and a getter can do anything
@@ -152,10 +199,19 @@ Napi::Value TxSocket::SendBatch(const Napi::CallbackInfo& info) {
   CheckOpen(env);
   Napi::Uint32Array ids = info[0].As<Napi::Uint32Array>();
   if (ids.ElementLength() != count) throw Napi::RangeError::New(env, "ids and datas differ in length");
+  Napi::Uint32Array routes = routed ? info[3].As<Napi::Uint32Array>() : Napi::Uint32Array();
+  if (routed && routes.ElementLength() != count) throw Napi::RangeError::New(env, "routes and datas differ in length");
   std::vector<TxDatagram> batch;
   batch.reserve(values.size());
+  // Link-local destinations readdressed to their route's interface; sized once, so that the
+  // pointers into it stay valid.
+  std::vector<SockAddr> scoped(routed ? values.size() : 0);
   for (size_t i = start; i < count; i++) {
     TxDatagram d{nullptr, 0, &Destination(env, ids[i])};
+    if (routed) {
+      d.route = Route(env, routes[i]);
+      d.destination = OnRoute(*d.destination, d.route, scoped[i - start]);
+    }
     BytesOf(env, values[i - start], d.data, d.length);
     batch.push_back(d);
   }

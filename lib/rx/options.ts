@@ -10,7 +10,7 @@ import type { IfaceSpecifier } from '../interfaces';
 import { checkArray, checkBoolean, checkGroups, checkInteger, checkOptions, checkPort, checkSignal, checkSources, checkTimeout, familyOfSpecifier } from '../options';
 import type { McastRxSocketOptions } from './types';
 
-const kRxOptions = ['groups', 'port', 'family', 'iface', 'ifaces', 'sources', 'externalLoopback', 'timeout', 'receiveBufferSize', 'maxMessageSize', 'timestamps', 'rejoin', 'signal'] as const;
+const kRxOptions = ['groups', 'port', 'family', 'iface', 'ifaces', 'sources', 'externalLoopback', 'timeout', 'receiveBufferSize', 'maxMessageSize', 'timestamps', 'rejoin', 'signal', 'ttl'] as const;
 
 export interface RxSettings {
   groups: ParsedIp[];
@@ -27,6 +27,8 @@ export interface RxSettings {
   timestamps: boolean;
   rejoin: boolean;
   signal: AbortSignal | undefined;
+  /** The TTL (hop limit) of reply()'s datagrams, 1..255. */
+  ttl: number;
 }
 
 export function parseRxOptions(options: McastRxSocketOptions): RxSettings {
@@ -58,5 +60,6 @@ export function parseRxOptions(options: McastRxSocketOptions): RxSettings {
     timestamps: checkBoolean(o.timestamps, 'timestamps', false),
     rejoin: checkBoolean(o.rejoin, 'rejoin', true),
     signal: checkSignal(o.signal, 'signal'),
+    ttl: o.ttl === undefined ? 1 : checkInteger(o.ttl, 'ttl', 1, 255),
   };
 }

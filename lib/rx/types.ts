@@ -74,6 +74,19 @@ export interface McastRxSocketOptions {
    * signal gives a socket that joins nothing and is closed at once, 'close' then emitted).
    */
   signal?: AbortSignal;
+  /**
+   * 1..255: the TTL (IPv6: hop limit) of reply()'s datagrams, unless a reply says otherwise. mDNS wants 255.
+   * @defaultValue 1
+   */
+  ttl?: number;
+}
+
+/** Options of {@link McastRxSocket.reply}. */
+export interface ReplyOptions {
+  /** Default 'group': to the datagram's group and port; 'source': unicast back to its sender's address and port. */
+  to?: 'group' | 'source';
+  /** 1..255; default: the receiver's `ttl` option. */
+  ttl?: number;
 }
 
 /** One received datagram. */

@@ -15,6 +15,10 @@ SysError SetMulticastTtl(socket_t s, int family, int ttl) {
   return SetOpt(s, kMcastOptions.ttl[FamilyIndex(family)], ttl);
 }
 
+SysError SetUnicastTtl(socket_t s, int family, int ttl) {
+  return SetOpt(s, kMcastOptions.unicastTtl[FamilyIndex(family)], ttl);
+}
+
 SysError SetMulticastLoop(socket_t s, int family, bool on) {
   return SetOpt(s, kMcastOptions.loop[FamilyIndex(family)], on ? 1 : 0);
 }

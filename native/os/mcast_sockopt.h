@@ -19,6 +19,8 @@ namespace mce {
 // whose IPv4 option takes an address rather than an index (may be null when the index suffices).
 SysError SetMulticastInterface(socket_t s, int family, uint32_t ifindex, const SockAddr* ifaceAddr);
 SysError SetMulticastTtl(socket_t s, int family, int ttl);
+// The TTL (hop limit) of unicast datagrams: a receiver's replies to a sender's address.
+SysError SetUnicastTtl(socket_t s, int family, int ttl);
 SysError SetMulticastLoop(socket_t s, int family, bool on);
 // Whether a host's own datagrams come back to its receivers. Unix decides it on the sending socket,
 // Windows on the receiving one; each OS applies `externalLoopback` on the side that counts, here for
@@ -69,6 +71,7 @@ struct RxOption {
 
 struct McastOptionTable {
   SockOpt ttl[2];   // [IPv4, IPv6]
+  SockOpt unicastTtl[2];  // [IPv4, IPv6]
   SockOpt loop[2];  // [IPv4, IPv6]
   // Set on every receive socket, in this order, before the receive buffer.
   const RxOption* rx;

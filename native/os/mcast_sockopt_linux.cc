@@ -39,6 +39,7 @@ constexpr RxOption kRxOptions[] = {
 const McastOptionTable kMcastOptions = {
     // Linux takes an int or a byte for the IPv4 ones; a byte is what BSD wants too.
     {MCE_SOCKOPT(IPPROTO_IP, IP_MULTICAST_TTL, kByte), MCE_SOCKOPT(IPPROTO_IPV6, IPV6_MULTICAST_HOPS, kInt)},
+    {MCE_SOCKOPT(IPPROTO_IP, IP_TTL, kInt), MCE_SOCKOPT(IPPROTO_IPV6, IPV6_UNICAST_HOPS, kInt)},
     {MCE_SOCKOPT(IPPROTO_IP, IP_MULTICAST_LOOP, kByte), MCE_SOCKOPT(IPPROTO_IPV6, IPV6_MULTICAST_LOOP, kInt)},
     kRxOptions,
     sizeof(kRxOptions) / sizeof(kRxOptions[0]),

@@ -29,6 +29,7 @@ constexpr RxOption kRxOptions[] = {
 
 const McastOptionTable kMcastOptions = {
     {MCE_SOCKOPT(IPPROTO_IP, IP_MULTICAST_TTL, kInt), MCE_SOCKOPT(IPPROTO_IPV6, IPV6_MULTICAST_HOPS, kInt)},
+    {MCE_SOCKOPT(IPPROTO_IP, IP_TTL, kInt), MCE_SOCKOPT(IPPROTO_IPV6, IPV6_UNICAST_HOPS, kInt)},
     {MCE_SOCKOPT(IPPROTO_IP, IP_MULTICAST_LOOP, kInt), MCE_SOCKOPT(IPPROTO_IPV6, IPV6_MULTICAST_LOOP, kInt)},
     kRxOptions,
     sizeof(kRxOptions) / sizeof(kRxOptions[0]),

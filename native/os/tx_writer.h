@@ -1,6 +1,8 @@
-// Sending datagrams: one at a time everywhere, several per system call where the OS has sendmmsg.
-// Implemented by tx_writer_posix.cc (one datagram, Linux and macOS), tx_writer_linux.cc and
-// tx_writer_darwin.cc (batches), tx_writer_win.cc.
+// Sending datagrams: one at a time everywhere, several per system call where the OS has sendmmsg;
+// each out of the socket's interface, or out of one of its own (a TxRoute: the interface and source
+// address go with the datagram as packet info, IP_PKTINFO / IPV6_PKTINFO).
+// Implemented by tx_writer_posix.cc (one datagram and the packet info, Linux and macOS),
+// tx_writer_linux.cc and tx_writer_darwin.cc (batches), tx_writer_win.cc.
 #pragma once
 #include <vector>
 
@@ -9,10 +11,19 @@
 
 namespace mce {
 
+// Where a datagram leaves when not as the socket says: out of interface `ifindex`, from `source`
+// (an address of that interface; the port is the socket's own).
+struct TxRoute {
+  uint32_t ifindex = 0;
+  SockAddr source;
+};
+
 struct TxDatagram {
   const unsigned char* data;
   size_t length;
   const SockAddr* destination;
+  // Null: out of the socket's own interface (IP_MULTICAST_IF), as the socket's options say.
+  const TxRoute* route = nullptr;
 };
 
 // Sends one datagram. `wouldBlock` is set (and no error returned) when the socket buffer is full.

@@ -1,7 +1,10 @@
 // Sending a batch on Linux (see tx_writer.h): sendmmsg() hands the kernel up to kChunk datagrams in
-// one system call.
+// one system call, each with the packet info of its route if it has one.
 #include <sys/uio.h>
 
+#include <memory>
+
+#include "tx_pktinfo_posix.h"
 #include "tx_writer.h"
 
 namespace mce {
@@ -10,6 +13,8 @@ SysError SendDatagrams(socket_t s, const std::vector<TxDatagram>& ds, size_t& se
   constexpr size_t kChunk = 256;
   mmsghdr headers[kChunk];
   iovec iov[kChunk];
+  // Control buffers only for a batch with routes (most have none: they cost nothing then).
+  std::unique_ptr<RouteControl[]> controls;
   sent = 0;
   while (sent < ds.size()) {
     size_t count = ds.size() - sent < kChunk ? ds.size() - sent : kChunk;
@@ -23,6 +28,10 @@ SysError SendDatagrams(socket_t s, const std::vector<TxDatagram>& ds, size_t& se
       h.msg_namelen = d.destination->length;
       h.msg_iov = &iov[i];
       h.msg_iovlen = 1;
+      if (d.route != nullptr) {
+        if (!controls) controls.reset(new RouteControl[kChunk]);
+        SetRouteControl(h, *d.route, controls[i]);
+      }
     }
     int n = sendmmsg(s, headers, static_cast<unsigned>(count), 0);
     if (n < 0) {

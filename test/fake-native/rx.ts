@@ -77,6 +77,17 @@ export class FakeRxSocket implements NativeRxSocket {
     return this.memberships.delete(`${groupId}/${ifindex}`);
   }
 
+  /** Every reply sent, in order. */
+  readonly replies: Array<{ group: string; ifindex: number; source: string; destination: string; port: number; data: Uint8Array; ttl: number }> = [];
+
+  reply(group: string, ifindex: number, source: string, destination: string, port: number, data: Uint8Array, ttl: number): 0 | 1 | 2 {
+    if (this.closed) throw new Error('socket is closed');
+    if (![...this.memberships.values()].some((m) => m.ifindex === ifindex)) return 2;
+    this.replies.push({ group, ifindex, source, destination, port, data: Uint8Array.from(data), ttl });
+    this.network.deliver({ group: destination, port, ifindex, source, sourcePort: this.port, data: Uint8Array.from(data) });
+    return 0;
+  }
+
   /**
    * A datagram reaches this socket if it joined the group on some interface (its OS sockets are
    * bound to their groups), then passes the native filter (counted as filtered if not) and waits for

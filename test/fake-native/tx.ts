@@ -11,6 +11,8 @@ export class FakeTxSocket implements NativeTxSocket {
   /** Every datagram sent, in order. */
   readonly sent: FakeDatagram[] = [];
   readonly #destinations: Array<{ group: string; port: number }> = [];
+  /** Route n is #routes[n - 1]: out of `ifindex` from `source`. */
+  readonly #routes: Array<{ ifindex: number; source: string }> = [];
   readonly #waiting: Array<(err: Error | null) => void> = [];
   /** Datagrams that fit before the socket buffer is full (Infinity: never full). */
   room = Infinity;
@@ -41,7 +43,13 @@ export class FakeTxSocket implements NativeTxSocket {
     this.#destinations[id] = { group, port };
   }
 
-  send(destination: number, data: Uint8Array): boolean {
+  setRoute(id: number, ifindex: number, source: string): void {
+    if (id < 1 || id > this.#routes.length + 1) throw new RangeError('route id out of range');
+    if (!this.network.ifaces.some((i) => i.index === ifindex)) throw Object.assign(new Error('no such device'), { code: 'ENODEV', syscall: 'sendmsg' });
+    this.#routes[id - 1] = { ifindex, source };
+  }
+
+  send(destination: number, data: Uint8Array, route = 0): boolean {
     if (this.closed) throw new Error('socket is closed');
     if (this.failNextSend !== null) {
       const err = this.failNextSend;
@@ -52,16 +60,19 @@ export class FakeTxSocket implements NativeTxSocket {
     this.room--;
     const to = this.#destinations[destination];
     if (to === undefined) throw new RangeError('no such destination');
-    const d: FakeDatagram = { group: to.group, port: to.port, ifindex: this.ifindex, source: this.#address, sourcePort: this.#port, data: Uint8Array.from(data) };
+    const via = route === 0 ? undefined : this.#routes[route - 1];
+    if (route !== 0 && via === undefined) throw new RangeError('no such route');
+    if (via !== undefined && !this.network.ifaces.some((i) => i.index === via.ifindex)) throw Object.assign(new Error('no such device'), { code: 'ENODEV', syscall: 'sendmsg' });
+    const d: FakeDatagram = { group: to.group, port: to.port, ifindex: via?.ifindex ?? this.ifindex, source: via?.source ?? this.#address, sourcePort: this.#port, data: Uint8Array.from(data) };
     this.sent.push(d);
     this.network.deliver(d);
     return true;
   }
 
-  sendBatch(destinations: Uint32Array, datas: Uint8Array[], start: number): number {
+  sendBatch(destinations: Uint32Array, datas: Uint8Array[], start: number, routes?: Uint32Array): number {
     let sent = 0;
     for (let i = start; i < destinations.length; i++) {
-      if (!this.send(destinations[i] as number, datas[i] as Uint8Array)) break;
+      if (!this.send(destinations[i] as number, datas[i] as Uint8Array, routes?.[i] ?? 0)) break;
       sent++;
     }
     return sent;

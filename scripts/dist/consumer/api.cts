@@ -29,10 +29,12 @@ import type {
   McastRxSocketEvents,
   McastRxSocketOptions,
   McastRxStats,
+  McastSendOptions,
   McastTxSocketEvents,
   McastTxSocketOptions,
   MulticastExpertErrorDetails,
   ReceiveOptions,
+  ReplyOptions,
 } from 'multicast-expert';
 import mceNamespace = require('multicast-expert');
 
@@ -79,15 +81,20 @@ const rxOptions: McastRxSocketOptions = {
   receiveBufferSize: 1 << 20,
   maxMessageSize: 1500,
   timestamps: true,
+  ttl: 255,
 };
 const receiveOptions: ReceiveOptions = { timeout: 10, signal: AbortSignal.timeout(1000) };
 async function socketTypes(tx: McastTxSocket, rx: McastRxSocket): Promise<void> {
-  const batch: McastBatchMessage[] = [{ data: 'a', group: '239.1.2.3', port: 5000 }];
+  const batch: McastBatchMessage[] = [{ data: 'a', group: '239.1.2.3', port: 5000 }, { data: 'b', group: '239.1.2.3', port: 5000, iface: 'lo' }];
   const sent: number = await tx.sendBatch(batch);
   await tx.send(new Uint8Array([1]), '239.1.2.3', 5000);
+  const sendOptions: McastSendOptions = { iface: 1 };
+  await tx.send('a', '239.1.2.3', 5000, sendOptions);
   const from: { address: string; port: number; family: Family } = tx.address();
   const txState: [Family, IfaceInfo, number, boolean] = [tx.family, tx.iface, tx.ttl, tx.closed];
   const msg: McastMessage | null = await rx.receive(receiveOptions);
+  const replyOptions: ReplyOptions = { to: 'source', ttl: 255 };
+  if (msg !== null) await rx.reply(msg, 'answer', replyOptions);
   const stats: McastRxStats = rx.stats();
   rx.on('message', (m) => void (m.group satisfies string));
   rx.on('batch', (ms) => void (ms.length satisfies number));
@@ -102,7 +109,7 @@ async function socketTypes(tx: McastTxSocket, rx: McastRxSocket): Promise<void> 
   rx.blockSource('239.1.2.3', '10.0.0.9');
   rx.unblockSource('239.1.2.3', '10.0.0.9');
   rx.timeout = undefined;
-  const rxState: [string[], IfaceInfo[], number, Family, number | undefined, boolean] = [rx.groups, rx.ifaces, rx.port, rx.family, rx.timeout, rx.closed];
+  const rxState: [string[], IfaceInfo[], number, Family, number | undefined, boolean, number] = [rx.groups, rx.ifaces, rx.port, rx.family, rx.timeout, rx.closed, rx.ttl];
   for await (const m of rx) void m.timestamp;
   void [sent, from, txState, msg, stats, rxState];
   tx[Symbol.dispose]();

@@ -6,7 +6,6 @@
 import * as path from 'node:path';
 
 import { type Host, Lab, type LabProcess } from '../lab/lab';
-import { McastRxSocket } from '../lib';
 import { describeLab, itWithTools } from './helpers';
 import { capture, type MdnsResolution, resolveMdns, resolveMdnsLegacy, startAvahi } from './peers';
 
@@ -16,11 +15,6 @@ const AVAHI_NAME = 'avahi-beside';
 
 const withPeers = itWithTools({ 'python3:zeroconf': 'python3-zeroconf', tcpdump: 'tcpdump' });
 const withAvahi = itWithTools({ 'avahi-daemon': 'avahi-daemon', 'python3:zeroconf': 'python3-zeroconf' });
-// The responder answers with rx.reply(), built in issue 13's part A (branch reply): until it is in
-// this build, the tests that need it say so, visibly.
-const HAVE_REPLY = typeof (McastRxSocket.prototype as unknown as { reply?: unknown }).reply === 'function';
-const whenReply = (it: jest.It): jest.It => (HAVE_REPLY ? it : (((name: string) => it.skip(`${name} [skipped: rx.reply() is not in this build yet (issue 13, part A)]`, () => undefined)) as unknown as jest.It));
-if (!HAVE_REPLY) console.log('skipped the mDNS responder tests: rx.reply() is not in this build yet (issue 13, part A)');
 
 describeLab('proof: mDNS, examples/mdns-responder.js resolved by python3-zeroconf, beside avahi-daemon', () => {
   let lab: Lab;
@@ -74,7 +68,7 @@ describeLab('proof: mDNS, examples/mdns-responder.js resolved by python3-zerocon
     }
   }, 60000);
 
-  whenReply(withPeers)('each querier resolves NAME.local to its own LAN\'s addresses only, IPv4 and IPv6, from port 5353 with TTL 255', async () => {
+  withPeers('each querier resolves NAME.local to its own LAN\'s addresses only, IPv4 and IPv6, from port 5353 with TTL 255', async () => {
     const ours = await startResponder();
     const wires = await Promise.all([capture(querierA, 'eth0', 'udp port 5353'), capture(querierB, 'eth0', 'udp port 5353')]);
     try {
@@ -100,7 +94,7 @@ describeLab('proof: mDNS, examples/mdns-responder.js resolved by python3-zerocon
     }
   }, 60000);
 
-  whenReply(withPeers)('a legacy unicast query (not from port 5353) gets a unicast reply with its id, its question and TTLs of 10 s at most', async () => {
+  withPeers('a legacy unicast query (not from port 5353) gets a unicast reply with its id, its question and TTLs of 10 s at most', async () => {
     const ours = await startResponder();
     try {
       for (const [querier, group, lan] of [
@@ -123,7 +117,7 @@ describeLab('proof: mDNS, examples/mdns-responder.js resolved by python3-zerocon
     }
   }, 60000);
 
-  whenReply(withAvahi)('with avahi-daemon beside it on 5353: both keep answering, each for its own name, per LAN', async () => {
+  withAvahi('with avahi-daemon beside it on 5353: both keep answering, each for its own name, per LAN', async () => {
     const avahi = await startAvahi(responder, AVAHI_NAME, ['eth0', 'eth1']);
     const ours = await startResponder();
     try {

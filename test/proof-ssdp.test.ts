@@ -6,18 +6,12 @@
 import * as path from 'node:path';
 
 import { type Host, Lab, type LabProcess } from '../lab/lab';
-import { McastRxSocket } from '../lib';
 import { describeLab, itWithTools } from './helpers';
 import { DEBIAN_PYTHON, gssdpDiscover } from './peers';
 
 const RESPONDER = path.resolve(__dirname, '..', 'examples', 'ssdp-responder.js');
 const withGssdp = itWithTools({ 'gssdp-discover': 'gupnp-tools' });
 const withPython = itWithTools({ [DEBIAN_PYTHON]: 'python3' });
-// The responder answers with rx.reply() (issue 13, part A, branch reply): until it is in this
-// build, the tests that need it say so, visibly.
-const HAVE_REPLY = typeof (McastRxSocket.prototype as unknown as { reply?: unknown }).reply === 'function';
-const whenReply = (it: jest.It): jest.It => (HAVE_REPLY ? it : (((name: string) => it.skip(`${name} [skipped: rx.reply() is not in this build yet (issue 13, part A)]`, () => undefined)) as unknown as jest.It));
-if (!HAVE_REPLY) console.log('skipped the SSDP responder tests: rx.reply() is not in this build yet (issue 13, part A)');
 
 /** An M-SEARCH for upnp:rootdevice to [ff02::c]:1900 on an interface; prints each unicast answer as JSON. */
 const SEARCH_V6 = `
@@ -78,7 +72,7 @@ describeLab('proof: SSDP, examples/ssdp-responder.js found by gssdp-discover on 
     return JSON.parse(r.stdout) as { status: number; body: string };
   }
 
-  whenReply(withGssdp)('gssdp-discover on each LAN finds the root device at its own LAN\'s address, and fetches the description there', async () => {
+  withGssdp('gssdp-discover on each LAN finds the root device at its own LAN\'s address, and fetches the description there', async () => {
     const { p, udn } = await startDevice();
     try {
       const [foundA, foundB] = await Promise.all([gssdpDiscover(pointA, 'eth0', 'upnp:rootdevice'), gssdpDiscover(pointB, 'eth0', 'ssdp:all')]);
@@ -105,7 +99,7 @@ describeLab('proof: SSDP, examples/ssdp-responder.js found by gssdp-discover on 
     }
   }, 60000);
 
-  whenReply(withPython)('a search on ff02::c is answered by unicast from port 1900 with an IPv6 LOCATION on that LAN', async () => {
+  withPython('a search on ff02::c is answered by unicast from port 1900 with an IPv6 LOCATION on that LAN', async () => {
     const { p, udn } = await startDevice();
     try {
       for (const [point, prefix] of [

@@ -17,10 +17,11 @@ import { closeOnAbort } from './close-on-abort';
 import { checkArray, checkOptions, checkSignal, checkSources, checkTimeout } from './options';
 import { BatchDecoder } from './rx/batch-decoder';
 import { defaultIfaces, resolveIfaces, vrfError, warnVrf } from './rx/listen-ifaces';
-import { type MembershipEvent, type MembershipOp, type MembershipStep, MembershipTable } from './rx/membership-table';
+import { type MembershipEvent, type MembershipStep, MembershipTable } from './rx/membership-table';
+import { applyStep } from './rx/native-steps';
 import { parseRxOptions } from './rx/options';
 import { ReceiveQueue } from './rx/receive-queue';
-import { type ReplyPlan, planReply } from './rx/reply';
+import { planReply, sendReply } from './rx/reply';
 import type { McastMessage, McastRxSocketEvents, McastRxSocketOptions, McastRxStats, ReceiveOptions, ReplyOptions } from './rx/types';
 import { toBytes } from './bytes';
 import { ClosableEmitter } from './typed-emitter';
@@ -73,12 +74,6 @@ const registry = new FinalizationRegistry<RxCore>((core) => {
   core.close();
   warnClosedByGc('McastRxSocket');
 });
-
-/** Runs one native command. */
-function run(handle: NativeRxSocket, op: MembershipOp): void {
-  if (op.kind === 'set') handle.setMembership(op.groupId, op.group, op.ifindex, op.ifaceAddress, op.sources, op.blocked);
-  else handle.dropMembership(op.groupId, op.ifindex);
-}
 
 /**
  * A socket that receives multicast datagrams from one or more groups on one or more interfaces,
@@ -163,7 +158,7 @@ export class McastRxSocket extends ClosableEmitter<McastRxSocketEvents> {
       if (owner === undefined || core.closed) return;
       for (const step of table.followIfaces(changes, current, unreachableVrfOf)) {
         // A failed rejoin leaves the interface lost; the next change tries again.
-        const err = McastRxSocket.#apply(core.handle, step);
+        const err = applyStep(core.handle, step);
         if (err !== null) core.queue.fail(err);
         else for (const event of step.events) (owner as McastRxSocket).#tell(event);
         if (core.closed) return;
@@ -254,34 +249,9 @@ export class McastRxSocket extends ClosableEmitter<McastRxSocketEvents> {
   /** Applies the steps of a call; the first that fails throws (those before it stay applied). */
   #applyAll(steps: Iterable<MembershipStep>): void {
     for (const step of steps) {
-      const err = McastRxSocket.#apply(this.#core.handle, step);
+      const err = applyStep(this.#core.handle, step);
       if (err !== null) throw err;
     }
-  }
-
-  /** Applies one step's native commands, all or none, and records it; returns the error, or null. */
-  static #apply(handle: NativeRxSocket, step: MembershipStep): MulticastExpertError | null {
-    const done: MembershipOp[] = [];
-    for (const op of step.ops) {
-      try {
-        callNative(op.what, () => run(handle, op));
-      } catch (err) {
-        // Leaving an interface that went away: whatever the OS says, the membership is of no use
-        // any more (the socket holds it until it closes).
-        if (step.bestEffort === true) continue;
-        for (const applied of done.reverse()) {
-          try {
-            if (applied.undo !== undefined) run(handle, applied.undo);
-          } catch {
-            // Closing the socket drops it at the latest.
-          }
-        }
-        return err as MulticastExpertError;
-      }
-      done.push(op);
-    }
-    step.commit();
-    return null;
   }
 
   /** Tells what a step of following interfaces did; a listener that throws does not stop the socket from following the rest. */
@@ -359,40 +329,10 @@ export class McastRxSocket extends ClosableEmitter<McastRxSocketEvents> {
       this.#checkOpen();
       const plan = planReply(msg, options, this.family, this.ttl, this.#table.ifaces);
       const bytes = toBytes(data, -1);
-      return this.#sendReply(plan, bytes, this.#table.ifaces.find((i) => i.index === plan.ifindex)?.loopback === true);
+      return sendReply(this.#core, plan, bytes, this.#externalLoopback, this.#table.ifaces.find((i) => i.index === plan.ifindex)?.loopback === true);
     } catch (err) {
       return Promise.reject(err);
     }
-  }
-
-  /** Sends a planned reply; while the socket buffer is full, tries again a little later. */
-  #sendReply(plan: ReplyPlan, bytes: Uint8Array, ifaceIsLoopback: boolean): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const attempt = (): void => {
-        if (this.#core.closed) {
-          reject(new MulticastExpertError(ErrorCodes.SOCKET_CLOSED, `${plan.what}: the McastRxSocket was closed`));
-          return;
-        }
-        let result: 0 | 1 | 2;
-        try {
-          result = callNative(plan.what, () => this.#core.handle.reply(plan.group, plan.ifindex, plan.source, plan.destination, plan.port, bytes, plan.ttl, this.#externalLoopback, ifaceIsLoopback));
-        } catch (err) {
-          reject(err as Error);
-          return;
-        }
-        if (result === 0) resolve();
-        else if (result === 2)
-          reject(
-            new MulticastExpertError('ENODEV', `${plan.what}: the receiver no longer listens on interface index ${plan.ifindex}`, {
-              syscall: 'sendmsg',
-              hint: 'a reply leaves only by the interface its datagram arrived on, never by another',
-            }),
-          );
-        // The socket buffer is full: the kernel makes room within milliseconds.
-        else setTimeout(attempt, 2);
-      };
-      attempt();
-    });
   }
 
   // ---- Closing -------------------------------------------------------------------------------------

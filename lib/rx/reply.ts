@@ -7,8 +7,9 @@
  * @module
  */
 import { type Family, describe, parseIp } from '../addresses';
-import { ErrorCodes, MulticastExpertError, fail } from '../errors';
+import { ErrorCodes, MulticastExpertError, callNative, fail } from '../errors';
 import { type IfaceInfo, preferredAddress } from '../interfaces';
+import type { NativeRxSocket } from '../native';
 import { checkInteger, checkOptions } from '../options';
 import type { McastMessage, ReplyOptions } from './types';
 
@@ -88,4 +89,42 @@ export function planReply(msg: unknown, options: unknown, family: Family, defaul
     });
   }
   return { group: m.group, ifindex: iface.index, source, destination, port, ttl, what };
+}
+
+/** What sending a reply needs of its receiver. */
+export interface ReplySender {
+  readonly handle: NativeRxSocket;
+  readonly closed: boolean;
+}
+
+/**
+ * Sends a planned reply from the receiver's own socket; while the socket buffer is full, tries again
+ * a little later (the kernel makes room within milliseconds).
+ */
+export function sendReply(rx: ReplySender, plan: ReplyPlan, bytes: Uint8Array, externalLoopback: boolean, ifaceIsLoopback: boolean): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const attempt = (): void => {
+      if (rx.closed) {
+        reject(new MulticastExpertError(ErrorCodes.SOCKET_CLOSED, `${plan.what}: the McastRxSocket was closed`));
+        return;
+      }
+      let result: 0 | 1 | 2;
+      try {
+        result = callNative(plan.what, () => rx.handle.reply(plan.group, plan.ifindex, plan.source, plan.destination, plan.port, bytes, plan.ttl, externalLoopback, ifaceIsLoopback));
+      } catch (err) {
+        reject(err as Error);
+        return;
+      }
+      if (result === 0) resolve();
+      else if (result === 2)
+        reject(
+          new MulticastExpertError('ENODEV', `${plan.what}: the receiver no longer listens on interface index ${plan.ifindex}`, {
+            syscall: 'sendmsg',
+            hint: 'a reply leaves only by the interface its datagram arrived on, never by another',
+          }),
+        );
+      else setTimeout(attempt, 2);
+    };
+    attempt();
+  });
 }

@@ -157,7 +157,7 @@ module.exports = [
     edits: [
       {
         file: 'lib/rx-socket.ts',
-        find: /return this\.#sendReply\(plan, bytes, [^;]*\);/,
+        find: /return sendReply\(this\.#core, plan, bytes, [^;]*\);/,
         replace: [
           "const dgram = require('node:dgram') as typeof import('node:dgram');",
           'const held = globalThis as unknown as { mutantReplySockets?: Map<number, import(\'node:dgram\').Socket> };',

@@ -18,5 +18,5 @@ export {
 } from './interfaces';
 export { type McastBatchMessage, McastTxSocket, type McastTxSocketEvents, type McastTxSocketOptions } from './tx-socket';
 export { McastRxSocket } from './rx-socket';
-export type { McastMessage, McastRxSocketEvents, McastRxSocketOptions, McastRxStats, ReceiveOptions } from './rx/types';
+export type { McastBatchView, McastCoalesceOptions, McastMessage, McastRxSocketEvents, McastRxSocketOptions, McastRxStats, ReceiveOptions } from './rx/types';
 export { type IfaceChange, type IfaceChangeType, type IfaceWatcher, type WatchInterfacesOptions, watchInterfaces } from './watch';

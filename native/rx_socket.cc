@@ -66,6 +66,10 @@ RxSocket::RxSocket(const Napi::CallbackInfo& info)
   settings_.timestamps = PropBool(options, "timestamps", false);
   settings_.externalLoopback = PropBool(options, "externalLoopback", false);
   keepAlive_ = PropBool(options, "keepAlive", true);
+  uint32_t coalesceDatagrams = PropUint32(options, "coalesceDatagrams", 0);
+  uint32_t coalesceMicros = PropUint32(options, "coalesceMicros", 0);
+  if (coalesceDatagrams > kMaxPerWakeup) throw Napi::RangeError::New(env, "coalesceDatagrams is too large");
+  if (coalesceMicros > 1000000) throw Napi::RangeError::New(env, "coalesceMicros must be at most 1000000");
 
   if (info.Length() < 2 || !info[1].IsArrayBuffer())
     throw Napi::TypeError::New(env, "meta must be an ArrayBuffer");
@@ -76,6 +80,8 @@ RxSocket::RxSocket(const Napi::CallbackInfo& info)
   if (maxRecords < RxReader::BatchLimit())
     throw Napi::RangeError::New(env, "meta is too small for one batch");
   batch_.reset(new RxBatch(maxRecords));
+  coalesceDatagrams_ = coalesceDatagrams;
+  coalesceMicros_ = coalesceMicros;
   onBatch_ = Napi::Persistent(ArgFunction(info, 2, "onBatch"));
   onError_ = Napi::Persistent(ArgFunction(info, 3, "onError"));
   metaRef_ = Napi::Persistent(meta);
@@ -92,6 +98,14 @@ RxSocket::RxSocket(const Napi::CallbackInfo& info)
   // Flushing a batch is never a reason to keep the process running.
   uv_unref(reinterpret_cast<uv_handle_t*>(check_));
   data_->HandleOpened();
+  if (coalesceDatagrams_ > 0) {
+    SysError error = holdTimer_.Open(data_, &RxSocket::OnHoldExpired, this);
+    if (error) {
+      CloseAndDelete(data_, check_);
+      check_ = nullptr;
+      throw MakeOsError(env, error);
+    }
+  }
   data_->Register(this);
   // The JavaScript object must outlive every callback of its handles: held until close().
   Ref();
@@ -101,6 +115,7 @@ RxSocket::~RxSocket() { CloseHandles(); }
 
 void RxSocket::CloseHandles() {
   filters_.CloseAll();
+  holdTimer_.Close();
   if (check_ != nullptr) {
     if (checkActive_) uv_check_stop(check_);
     checkActive_ = false;
@@ -273,7 +288,29 @@ void RxSocket::OnReadable(Endpoint& endpoint) {
     budget -= std::min(budget, read_.size());
     if (drained || read_.empty()) break;
   }
-  if (batch_->count() > 0) EnsureCheck();
+  if (batch_->count() > 0) ScheduleHandOver();
+}
+
+void RxSocket::ScheduleHandOver() {
+  if (coalesceDatagrams_ == 0 || batch_->count() >= coalesceDatagrams_) {
+    EnsureCheck();
+    return;
+  }
+  // Held back to grow: the clock starts with the batch's first datagram, and is not restarted by
+  // the ones that join it (no datagram waits longer than coalesceMicros_).
+  if (holdTimer_.armed()) return;
+  SysError error = holdTimer_.Arm(coalesceMicros_);
+  if (error) {
+    // Not held, then: handed over in this turn, and the failure said.
+    EnsureCheck();
+    ReportError(error);
+  }
+}
+
+void RxSocket::OnHoldExpired(void* socket) {
+  auto* self = static_cast<RxSocket*>(socket);
+  if (self->closed_ || self->data_->exiting()) return;
+  self->Flush();
 }
 
 void RxSocket::EnsureCheck() {
@@ -289,6 +326,8 @@ void RxSocket::EnsureCheck() {
 }
 
 void RxSocket::Flush() {
+  // Whatever happens to the batch now, nothing is held any more.
+  holdTimer_.Disarm();
   if (batch_->count() == 0) return;
   if (closed_ || data_->exiting()) {
     batch_->Drop();

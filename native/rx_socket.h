@@ -19,13 +19,15 @@
 #include "os/udp_socket.h"
 #include "os/unique_socket.h"
 #include "rx_filter_table.h"
+#include "rx_hold_timer.h"
 
 namespace mce {
 
 class RxSocket : public Napi::ObjectWrap<RxSocket>, public HandleOwner, private RxEndpointHost {
  public:
   static void Init(Napi::Env env, Napi::Object exports);
-  // new RxSocket({ family, port, maxMessageSize, receiveBufferSize, timestamps, externalLoopback },
+  // new RxSocket({ family, port, maxMessageSize, receiveBufferSize, timestamps, externalLoopback,
+  //                coalesceMicros, coalesceDatagrams },
   //              meta: ArrayBuffer, onBatch(count, ...buffers: ArrayBuffer[]), onError(err))
   explicit RxSocket(const Napi::CallbackInfo& info);
   ~RxSocket() override;
@@ -59,6 +61,10 @@ class RxSocket : public Napi::ObjectWrap<RxSocket>, public HandleOwner, private 
   void Flush();
   void ReportError(const SysError& error);
   void EnsureCheck();
+  // After a read that left datagrams in the batch: hands it over in this loop turn's check phase,
+  // or, when coalescing, once it holds coalesceDatagrams_ or its first datagram is coalesceMicros_ old.
+  void ScheduleHandOver();
+  static void OnHoldExpired(void* self);
 
   AddonData* data_;
   RxSocketSettings settings_;
@@ -67,6 +73,11 @@ class RxSocket : public Napi::ObjectWrap<RxSocket>, public HandleOwner, private 
   bool closed_ = false;
   bool paused_ = false;
   bool keepAlive_ = true;
+  // Coalescing (the receiver's `coalesce` option): 0 datagrams is off, every batch handed over in
+  // the loop turn that read it.
+  uint64_t coalesceMicros_ = 0;
+  size_t coalesceDatagrams_ = 0;
+  RxHoldTimer holdTimer_;
 
   RxFilterTable filters_{*this, settings_, port_};
   Napi::FunctionReference onBatch_;

@@ -118,15 +118,19 @@ export interface McastBatchView {
    * datagrams share one ArrayBuffer; bytes outside a datagram's are other datagrams' or zeros.
    */
   buffer(i: number): ArrayBuffer;
+  /** Where datagram i's bytes start in `buffer(i)`. */
   byteOffset(i: number): number;
+  /** How many bytes datagram i has. */
   byteLength(i: number): number;
   /** The group datagram i was sent to. */
   group(i: number): string;
-  /** The interface it arrived on. */
+  /** The index of the interface it arrived on. */
   ifaceIndex(i: number): number;
+  /** The name of the interface it arrived on. */
   ifaceName(i: number): string;
-  /** The sender. */
+  /** The sender's address. */
   sourceAddress(i: number): string;
+  /** The sender's port. */
   sourcePort(i: number): number;
   /** The sender's IPv6 scope (interface index) for a link-local sender, else 0. */
   sourceScopeId(i: number): number;

@@ -196,7 +196,7 @@ void RxSocket::Detach(Endpoint& endpoint) {
 // ---- Polling -------------------------------------------------------------------------------------
 
 SysError RxSocket::StartPolling(Endpoint& e) {
-  if (e.polling || paused_ || closed_ || e.poll == nullptr) return {};
+  if (e.polling || paused_ || holding_ || closed_ || e.poll == nullptr) return {};
   int rc = uv_poll_start(e.poll, UV_READABLE, &RxSocket::OnPoll);
   if (rc != 0) return SysError{rc, "uv_poll_start"};
   e.polling = true;
@@ -262,33 +262,41 @@ void RxSocket::OnReadable(Endpoint& endpoint) {
       Flush();
       return;
     }
-    size_t want = std::min(std::min(batch_->recordsLeft(), RxReader::BatchLimit()), budget);
-    RxLanding landing = batch_->NextLanding(maxMessageSize_);
     bool drained = false;
-    SysError error = data_->reader().Read(endpoint.socket.get(), landing, maxMessageSize_, want, read_, drained);
+    SysError error = ReadOnce(endpoint, budget, drained);
     if (error) {
       StopPolling(endpoint);
       Flush();
       if (!closed_) ReportError(error);
       return;
     }
-    for (const RawDatagram& d : read_) {
-      if (d.hasDropCount) endpoint.lastDropCount = d.dropCount;
-      uint32_t groupId = 0;
-      if (endpoint.Accept(d, groupId)) {
-        batch_->Add(landing, d, groupId);
-        received_++;
-        if (d.truncated) truncated_++;
-      } else {
-        batch_->Discard(landing, d);
-        filtered_++;
-      }
-    }
-    batch_->EndRead(landing, read_);
-    budget -= std::min(budget, read_.size());
-    if (drained || read_.empty()) break;
+    if (drained) break;
   }
   if (batch_->count() > 0) ScheduleHandOver();
+}
+
+SysError RxSocket::ReadOnce(Endpoint& endpoint, size_t& budget, bool& drained) {
+  size_t want = std::min(std::min(batch_->recordsLeft(), RxReader::BatchLimit()), budget);
+  RxLanding landing = batch_->NextLanding(maxMessageSize_);
+  drained = false;
+  SysError error = data_->reader().Read(endpoint.socket.get(), landing, maxMessageSize_, want, read_, drained);
+  if (error) return error;
+  for (const RawDatagram& d : read_) {
+    if (d.hasDropCount) endpoint.lastDropCount = d.dropCount;
+    uint32_t groupId = 0;
+    if (endpoint.Accept(d, groupId)) {
+      batch_->Add(landing, d, groupId);
+      received_++;
+      if (d.truncated) truncated_++;
+    } else {
+      batch_->Discard(landing, d);
+      filtered_++;
+    }
+  }
+  batch_->EndRead(landing, read_);
+  budget -= std::min(budget, read_.size());
+  if (read_.empty()) drained = true;
+  return {};
 }
 
 void RxSocket::ScheduleHandOver() {
@@ -296,21 +304,57 @@ void RxSocket::ScheduleHandOver() {
     EnsureCheck();
     return;
   }
-  // Held back to grow: the clock starts with the batch's first datagram, and is not restarted by
-  // the ones that join it (no datagram waits longer than coalesceMicros_).
+  // Held back to grow, the way a network card coalesces interrupts: the sockets are not polled
+  // while the batch is held (no wake-up per datagram; the kernel queues them), and are read when
+  // the time is up. The clock starts with the batch's first datagram (no datagram waits longer).
   if (holdTimer_.armed()) return;
   SysError error = holdTimer_.Arm(coalesceMicros_);
   if (error) {
     // Not held, then: handed over in this turn, and the failure said.
     EnsureCheck();
     ReportError(error);
+    return;
   }
+  holding_ = true;
+  for (auto& e : filters_.endpoints()) StopPolling(*e);
 }
 
 void RxSocket::OnHoldExpired(void* socket) {
   auto* self = static_cast<RxSocket*>(socket);
   if (self->closed_ || self->data_->exiting()) return;
+  // What queued up while the batch was held joins it, read without calling into JavaScript (so
+  // that the endpoints stay as they are while they are gone through), up to a full batch; the
+  // rest waits in the kernel for the next turn. A failed read is reported after the hand-over;
+  // its endpoint is polled again with the others, and a read that fails again stops it (OnReadable).
+  SysError failed;
+  if (!self->paused_) {
+    for (auto& e : self->filters_.endpoints()) {
+      size_t budget = kMaxPerWakeup;
+      bool drained = false;
+      while (!drained && budget > 0 && !self->batch_->full()) {
+        SysError error = self->ReadOnce(*e, budget, drained);
+        if (error) {
+          if (!failed) failed = error;
+          break;
+        }
+      }
+    }
+  }
+  // Hands the batch over and polls the sockets again (see Flush).
   self->Flush();
+  if (failed && !self->closed_) self->ReportError(failed);
+}
+
+void RxSocket::EndHold() {
+  if (!holding_) return;
+  holding_ = false;
+  if (closed_) return;
+  SysError failed;
+  for (auto& e : filters_.endpoints()) {
+    SysError error = StartPolling(*e);
+    if (error && !failed) failed = error;
+  }
+  if (failed) ReportError(failed);
 }
 
 void RxSocket::EnsureCheck() {
@@ -326,9 +370,13 @@ void RxSocket::EnsureCheck() {
 }
 
 void RxSocket::Flush() {
-  // Whatever happens to the batch now, nothing is held any more.
+  // Whatever happens to the batch now, nothing is held any more: once it is handed over, the
+  // sockets are polled again (EndHold).
   holdTimer_.Disarm();
-  if (batch_->count() == 0) return;
+  if (batch_->count() == 0) {
+    EndHold();
+    return;
+  }
   if (closed_ || data_->exiting()) {
     batch_->Drop();
     return;
@@ -356,6 +404,7 @@ void RxSocket::Flush() {
   // When JavaScript could not take the batch (no JavaScript runs in a terminating worker), it is
   // dropped: the next batch starts empty.
   if (!handedOver) batch_->Drop();
+  EndHold();
 }
 
 void RxSocket::ReportError(const SysError& error) {

@@ -1,5 +1,6 @@
-// Coalescing (the receiver's `coalesce` option): a batch is held back until it has maxDatagrams
-// datagrams or its first is maxDelayMicros old. A lab host sends numbered datagrams, paced or in a
+// Coalescing (the receiver's `coalesce` option): a batch that a read did not bring to maxDatagrams
+// is held back, its sockets unpolled, until its first datagram is maxDelayMicros old, and then
+// handed over with what queued up meanwhile. A lab host sends numbered datagrams, paced or in a
 // burst; the receiver checks that batches grow (held back), that every datagram still arrives once
 // and in order, that none is held longer than the delay beyond one loop turn, and what happens to
 // datagrams held when the listener goes away or the socket closes.
@@ -112,23 +113,22 @@ describeLab('coalescing', () => {
     expect(batches.length).toBeLessThan(40 / 2);
   });
 
-  it('a stream is handed over in batches of at least maxDatagrams (the last excepted)', async () => {
+  it('a read that brings a batch to maxDatagrams hands it over at once: with 1, nothing is held', async () => {
     const group = freshGroup();
     const port = freshPort();
-    // A delay long enough that only the count cuts the batches.
-    const rx = receiver(group, port, 1_000_000, 10);
+    // A delay longer than the whole stream: were anything held, the stream would come in one batch.
+    const rx = receiver(group, port, 1_000_000, 1);
     const got: number[] = [];
     const batches: number[] = [];
     rx.on('batch-view', (view) => {
       batches.push(view.length);
       for (let i = 0; i < view.length; i++) got.push(view.data(i).readUInt32LE(0));
     });
-    // 1 ms apart, so that without coalescing most would come one by one.
     await send(group, port, 40, 1);
     await waitUntil(() => got.length + rx.stats().kernelDrops >= 40, 'the 40 datagrams');
     expect(rx.stats().kernelDrops).toBe(0);
     expect(got).toEqual(Array.from({ length: 40 }, (_, i) => i));
-    expect(batches.slice(0, -1).filter((n) => n < 10)).toEqual([]);
+    expect(batches.length).toBeGreaterThan(2);
   });
 
   it('datagrams held when the last listener goes: they wait in the queue for receive()', async () => {
@@ -139,8 +139,8 @@ describeLab('coalescing', () => {
     const listener = (msg: McastMessage): void => void seen.push(msg.data.readUInt32LE(0));
     rx.on('message', listener);
     await send(group, port, 3, 1);
-    // Read natively (counted) but held: not handed over yet.
-    await waitUntil(() => rx.stats().received === 3, 'the 3 datagrams to be read');
+    // The first read natively (counted) and held, the others queued in the kernel meanwhile.
+    await waitUntil(() => rx.stats().received >= 1, 'the first datagram to be read');
     rx.off('message', listener);
     const queued: number[] = [];
     for (let i = 0; i < 3; i++) {
@@ -164,7 +164,8 @@ describeLab('coalescing', () => {
     await waitUntil(() => seen.length === 1, 'the first datagram');
     const closed = new Promise<void>((resolve) => rx.once('close', resolve));
     await send(group, port, 3, 1);
-    await waitUntil(() => rx.stats().received === 4, 'the 3 held datagrams to be read');
+    // The first of them read and held (the others wait in the kernel while the batch is held).
+    await waitUntil(() => rx.stats().received >= 2, 'the held datagram to be read');
     rx.close();
     await closed;
     // Past the delay: the timer of a closed socket hands nothing over.

@@ -41,13 +41,14 @@ export interface McastRxSocketOptions {
    */
   rejoin?: boolean;
   /**
-   * Off by default: every datagram is handed over in the event-loop turn that read it. Set, a batch
-   * is held back until it has `maxDatagrams` datagrams or its first is `maxDelayMicros` old,
-   * whichever comes first, the way a network card coalesces interrupts: under a flood the receiver
-   * wakes JavaScript once per full batch instead of once per datagram or two. It costs latency: a
-   * datagram waits up to `maxDelayMicros` (plus one loop turn) when traffic is light. On Linux the
-   * bound is kept to the microsecond; elsewhere it is rounded up to whole milliseconds. See the
-   * README's "Coalescing".
+   * Off by default: every datagram is handed over in the event-loop turn that read it. Set, a
+   * wake-up that reads fewer than `maxDatagrams` datagrams holds them back, its sockets unpolled
+   * (the kernel queues what arrives, and nothing wakes the process), until the first is
+   * `maxDelayMicros` old; then what queued is read and handed over with them, the way a network card
+   * coalesces interrupts. It costs latency: a datagram waits up to `maxDelayMicros` (plus one loop
+   * turn) when traffic is light; and the receive buffer must hold what arrives during a hold. On
+   * Linux the bound is kept to the microsecond; elsewhere it is rounded up to whole milliseconds.
+   * See the README's "Coalescing".
    */
   coalesce?: McastCoalesceOptions;
 }
@@ -56,7 +57,7 @@ export interface McastRxSocketOptions {
 export interface McastCoalesceOptions {
   /** The longest a datagram is held back, in microseconds: 0..1000000. */
   maxDelayMicros: number;
-  /** A batch of this many datagrams is handed over at once: 1..512. */
+  /** A read that brings a batch to this many datagrams hands it over at once (1: nothing is held): 1..512. */
   maxDatagrams: number;
 }
 

@@ -115,6 +115,19 @@ void RxHoldTimer::Close() {
 
 #endif
 
+void RxHoldTimer::SetKeepAlive(bool keepAlive) {
+#ifdef __linux__
+  auto* handle = reinterpret_cast<uv_handle_t*>(poll_);
+#else
+  auto* handle = reinterpret_cast<uv_handle_t*>(timer_);
+#endif
+  if (handle == nullptr) return;
+  if (keepAlive)
+    uv_ref(handle);
+  else
+    uv_unref(handle);
+}
+
 void RxHoldTimer::OnFired(RxHoldTimer* self) {
   self->Disarm();
   self->fired_(self->owner_);

@@ -4,7 +4,7 @@
 // libuv's own timers count whole milliseconds, too coarse for a bound of a few hundred microseconds.
 // On Linux a timerfd (CLOCK_MONOTONIC, nanoseconds) is polled on the loop instead; elsewhere a libuv
 // timer is used, and the delay is rounded up to whole milliseconds (the README says so).
-// Neither keeps the process running: the receiver's sockets decide that.
+// An armed timer keeps the process running exactly when the receiver's sockets would (SetKeepAlive).
 #pragma once
 #include <uv.h>
 
@@ -29,6 +29,9 @@ class RxHoldTimer {
   SysError Arm(uint64_t micros);
   void Disarm();
   bool armed() const { return armed_; }
+  // Whether an armed timer keeps the event loop (and so the process) running: as the receiver's
+  // sockets do, since it stands in for them while a batch is held (they are not polled then).
+  void SetKeepAlive(bool keepAlive);
   // Stops and closes the handle (and the timerfd); idempotent.
   void Close();
 

@@ -105,6 +105,7 @@ RxSocket::RxSocket(const Napi::CallbackInfo& info)
       check_ = nullptr;
       throw MakeOsError(env, error);
     }
+    holdTimer_.SetKeepAlive(keepAlive_);
   }
   data_->Register(this);
   // The JavaScript object must outlive every callback of its handles: held until close().
@@ -239,6 +240,7 @@ Napi::Value RxSocket::Resume(const Napi::CallbackInfo& info) {
 Napi::Value RxSocket::SetKeepAlive(const Napi::CallbackInfo& info) {
   keepAlive_ = ArgBool(info, 0, "keepAlive");
   for (auto& e : filters_.endpoints()) ApplyKeepAlive(*e);
+  holdTimer_.SetKeepAlive(keepAlive_);
   return info.Env().Undefined();
 }
 

@@ -174,6 +174,22 @@ describeLab('coalescing', () => {
     expect(rx.closed).toBe(true);
   });
 
+  it('a process whose only work is a held batch stays alive until it is handed over', async () => {
+    const group = freshGroup();
+    const port = freshPort();
+    // A process of its own (in jest, other handles would keep the loop running anyway): while a
+    // batch is held its sockets are not polled, and only the hold timer can keep the process alive.
+    const child = lab.self.spawnEval(`
+      const rx = new mce.McastRxSocket({ groups: ['${group}'], port: ${port}, iface: '${ifname}', coalesce: { maxDelayMicros: 300000, maxDatagrams: 64 } });
+      rx.on('message', (msg) => { console.log('got ' + msg.data.readUInt32LE(0)); rx.close(); });
+      console.log('ready');`);
+    await child.waitFor('ready', 10000);
+    await send(group, port, 1, 1);
+    const result = await child.exited;
+    expect(result.stdout).toContain('got 0');
+    expect(result.code).toBe(0);
+  });
+
   it('bad coalesce options are refused with ERR_INVALID_OPTION', () => {
     const base = { groups: [freshGroup()], port: freshPort(), iface: ifname };
     for (const coalesce of [null, 5, {}, { maxDelayMicros: 100 }, { maxDatagrams: 4 }, { maxDelayMicros: -1, maxDatagrams: 4 }, { maxDelayMicros: 100, maxDatagrams: 0 }, { maxDelayMicros: 100, maxDatagrams: 513 }, { maxDelayMicros: 1.5, maxDatagrams: 4 }, { maxDelayMicros: 2_000_000, maxDatagrams: 4 }, { maxDelayMicros: 100, maxDatagrams: 4, extra: 1 }]) {

@@ -88,25 +88,25 @@ describeLab('coalescing', () => {
     const rx = receiver(group, port, delayMs * 1000, 64);
     const got: number[] = [];
     const batches: number[] = [];
-    const overdue: string[] = [];
+    const held: number[] = [];
     const loop = watchLoopTurns();
     rx.on('batch', (msgs: McastMessage[]) => {
       const handedOverNs = BigInt(Date.now()) * 1_000_000n;
       batches.push(msgs.length);
       const first = msgs[0] as McastMessage;
-      const heldMs = Number(handedOverNs - (first.timestamp as bigint)) / 1e6;
-      // The hold starts when the datagram is read, which is up to one loop turn after the kernel
-      // stamped it; the hand-over comes up to one turn after the delay. Date.now() counts whole
-      // milliseconds: one more is allowed for that.
-      const bound = delayMs + 2 * loop.longestMs() + 1;
-      if (heldMs > bound) overdue.push(`a batch's first datagram was held ${heldMs.toFixed(1)} ms (bound ${bound.toFixed(1)} ms)`);
+      held.push(Number(handedOverNs - (first.timestamp as bigint)) / 1e6);
       for (const msg of msgs) got.push(msg.data.readUInt32LE(0));
     });
     // 40 datagrams 5 ms apart: about 200 ms, several delays' worth, so batches are cut by the delay.
     await send(group, port, 40, 5);
     await waitUntil(() => got.length + rx.stats().kernelDrops >= 40, 'the 40 datagrams');
     loop.stop();
-    expect(overdue).toEqual([]);
+    // The hold starts when the datagram is read, which is up to one loop turn after the kernel
+    // stamped it; the hand-over comes up to one turn after the delay. The longest turn is taken
+    // over the whole stream (a hand-over's own turn is still running when its listener is called).
+    // Date.now() counts whole milliseconds: one more is allowed for that.
+    const bound = delayMs + 2 * loop.longestMs() + 1;
+    expect(held.filter((ms) => ms > bound).map((ms) => `a batch's first datagram was held ${ms.toFixed(1)} ms (bound ${bound.toFixed(1)} ms)`)).toEqual([]);
     expect(rx.stats().kernelDrops).toBe(0);
     expect(got).toEqual(Array.from({ length: 40 }, (_, i) => i));
     // Without coalescing each datagram, 5 ms after the last, would come in a batch of its own.

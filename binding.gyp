@@ -14,6 +14,7 @@
         "native/os/udp_socket.cc",
         "native/rx_batch.cc",
         "native/rx_filter_table.cc",
+        "native/rx_hold_timer.cc",
         "native/rx_socket.cc",
         "native/tx_socket.cc"
       ],

@@ -2,7 +2,7 @@
 // Round-trip latency between two lab hosts over two groups, run by bench/run.js (never outside
 // the lab). The pinger sends to group A and waits for the echo on group B; the ponger echoes every
 // datagram of group A to group B.
-//   node bench/pingpong.js --role ping|pong --impl ours|dgram --groupA G --groupB G --port P
+//   node bench/pingpong.js --role ping|pong --impl ours|ours-coalesce|dgram --groupA G --groupB G --port P
 //                          --iface NAME --addr A [--count 2000] [--warmup 200]
 // pong prints "ready" and echoes until stdin closes; ping prints one JSON line of round-trip times
 // in microseconds: { count, lost, p50, p90, p99, max, mean }.
@@ -16,9 +16,11 @@ const sendGroup = args.role === 'ping' ? args.groupA : args.groupB;
 
 /** Opens the implementation: resolves to { send(data), onData(fn), close() }. */
 async function open() {
-  if (args.impl === 'ours') {
+  if (args.impl === 'ours' || args.impl === 'ours-coalesce') {
     const { McastRxSocket, McastTxSocket } = require(path.join(__dirname, '..', 'dist'));
-    const rx = new McastRxSocket({ groups: [listenGroup], port: args.port, iface: args.iface });
+    // ours-coalesce: the setting the flood bench measures (bench/rx-node.js), at both ends.
+    const coalesce = args.impl === 'ours-coalesce' ? { maxDelayMicros: 200, maxDatagrams: 64 } : undefined;
+    const rx = new McastRxSocket({ groups: [listenGroup], port: args.port, iface: args.iface, coalesce });
     const tx = new McastTxSocket({ iface: args.iface });
     return {
       send: (data) => void tx.send(data, sendGroup, args.port),

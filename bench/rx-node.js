@@ -1,9 +1,12 @@
 'use strict';
 // A benchmark receiver in Node.js, run on a lab host by bench/run.js (never outside the lab):
-//   node bench/rx-node.js --kind message|batch|dgram --group G --port P --iface NAME --addr A
-//                         [--rcvbuf BYTES] [--sampleMs MS]
-// message / batch: McastRxSocket with a 'message' or a 'batch' listener; dgram: Node's dgram socket
-// (reuseAddr, addMembership on the interface's address), the baseline.
+//   node bench/rx-node.js --kind message|batch|view|view-coalesce|dgram --group G --port P --iface NAME
+//                         --addr A [--rcvbuf BYTES] [--sampleMs MS] [--holdMs MS]
+// message / batch / view: McastRxSocket with a 'message', 'batch' or 'batch-view' listener;
+// view-coalesce: 'batch-view' with the README's coalescing setting (COALESCE below); dgram: Node's
+// dgram socket (reuseAddr, addMembership on the interface's address), the baseline.
+// --holdMs: after "mark", the receiver stops reading for that long (its event loop blocked), so that
+// the kernel queue fills; what it then reads measures how fast it drains a full queue.
 // Every receiver does the same work per datagram: it reads the sequence number and checks the order.
 // The harness itself stays out of the way while datagrams flow: no timers (a timer makes every
 // epoll_wait arm one), the clock read once per 1024 datagrams, RSS sampled only when asked.
@@ -16,7 +19,9 @@ const path = require('node:path');
 
 const MAGIC = 0x4d434542;
 
-const args = parseWorkerArgs(process.argv.slice(2), { kind: '', group: '', port: 0, iface: '', addr: '', rcvbuf: 0, sampleMs: 0 });
+const args = parseWorkerArgs(process.argv.slice(2), { kind: '', group: '', port: 0, iface: '', addr: '', rcvbuf: 0, sampleMs: 0, holdMs: 0 });
+/** The coalescing setting the README recommends for a flood (and the bench measures). */
+const COALESCE = { maxDelayMicros: 200, maxDatagrams: 64 };
 let received = 0;
 let gaps = 0;
 let disorder = 0;
@@ -44,6 +49,26 @@ function account(data) {
   }
 }
 
+/** account(), over bytes in an ArrayBuffer (a DataView kept per ArrayBuffer: no object per datagram). */
+let lastBuffer = null;
+let lastView = null;
+function accountIn(buffer, offset, length) {
+  if (buffer !== lastBuffer) {
+    lastBuffer = buffer;
+    lastView = new DataView(buffer);
+  }
+  if (length < 16 || lastView.getUint32(offset, true) !== MAGIC) {
+    foreign++;
+    return;
+  }
+  const seq = lastView.getUint32(offset + 8, true) + lastView.getUint32(offset + 12, true) * 4294967296;
+  if (seq < next) disorder++;
+  else {
+    gaps += seq - next;
+    next = seq + 1;
+  }
+}
+
 /** Called with the count before and after some datagrams arrived: notes the clock now and then. */
 function arrived(before, after) {
   if (before === 0) {
@@ -63,12 +88,23 @@ function arrived(before, after) {
 let stats = () => ({});
 let close = () => {};
 
-if (args.kind === 'message' || args.kind === 'batch') {
+if (args.kind === 'message' || args.kind === 'batch' || args.kind === 'view' || args.kind === 'view-coalesce') {
   const { McastRxSocket } = require(path.join(__dirname, '..', 'dist'));
   const options = { groups: [args.group], port: args.port, iface: args.iface };
   if (args.rcvbuf > 0) options.receiveBufferSize = args.rcvbuf;
+  if (args.kind === 'view-coalesce') options.coalesce = COALESCE;
   const rx = new McastRxSocket(options);
-  if (args.kind === 'message') {
+  if (args.kind === 'view' || args.kind === 'view-coalesce') {
+    // The columnar form's fast way: the bytes read in place, no object per datagram.
+    rx.on('batch-view', (view) => {
+      const before = received;
+      const n = view.length;
+      received += n;
+      arrived(before, received);
+      batches++;
+      for (let i = 0; i < n; i++) accountIn(view.buffer(i), view.byteOffset(i), view.byteLength(i));
+    });
+  } else if (args.kind === 'message') {
     rx.on('message', (msg) => {
       arrived(received, ++received);
       account(msg.data);
@@ -125,6 +161,8 @@ function mark() {
   cpu0 = process.cpuUsage();
   switches0 = process.resourceUsage().voluntaryContextSwitches;
   process.stdout.write('marked\n');
+  // Not reading at all (not even the event loop turns) while the harness fills the kernel queue.
+  if (args.holdMs > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, args.holdMs);
 }
 
 function stopWhenIdle() {
@@ -167,7 +205,7 @@ function finish() {
     maxRssKb: usage.maxRSS,
     // Sleeps in the kernel while waiting for data: each one costs a wake-up.
     wakeups: usage.voluntaryContextSwitches - switches0,
-    batches: args.kind === 'batch' ? batches : null,
+    batches: args.kind === 'message' || args.kind === 'dgram' ? null : batches,
     rssSamples,
   };
   close();

@@ -4,13 +4,15 @@
 // CPU time per datagram is the floor the JavaScript receivers are compared with. Built by
 // bench/run.js with the system compiler; run only inside the network lab.
 //
-//   sink --group 239.77.0.1 --port 40000 --iface eth0 [--mode block|epoll] [--rcvbuf BYTES]
+//   sink --group 239.77.0.1 --port 40000 --iface eth0 [--mode block|epoll] [--rcvbuf BYTES] [--hold-ms MS]
 //
 // Prints "ready" once joined, then receives until a line "stop" (or end of file) arrives on stdin
 // while the socket is idle, and prints one JSON line with counts, sequence checks, CPU and RSS. A
 // line "mark" (while idle) restarts the counts, after a warm-up.
 //   block: recvmmsg(64, MSG_WAITFORONE) sleeping in the kernel (the fewest system calls);
 //   epoll: epoll_wait, then recvmmsg(64, MSG_DONTWAIT): what an event loop does.
+// --hold-ms: after "mark", it stops reading for that long, so that the kernel queue fills; what it
+// then reads measures how fast it drains a full queue.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -44,6 +46,7 @@ struct sender { uint32_t id; int seen; uint64_t next; };
 static struct sender senders[MAX_SENDERS];
 static uint64_t reads, received, filtered, gaps, disorder, foreign, drops;
 static double first_at, last_at;
+static int hold_ms;
 
 static void account(const unsigned char *p, size_t len) {
   if (len < 16 || get32(p) != MAGIC) { foreign++; return; }
@@ -71,6 +74,7 @@ static void mark(void) {
   switches0 = r0.ru_nvcsw;
   printf("marked\n");
   fflush(stdout);
+  if (hold_ms > 0) usleep((useconds_t)hold_ms * 1000);
 }
 
 // Whether stdin says stop (a "stop" line or end of file); handles "mark"; never blocks.
@@ -95,11 +99,12 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--iface")) ifname = argv[i + 1];
     else if (!strcmp(argv[i], "--mode")) mode = argv[i + 1];
     else if (!strcmp(argv[i], "--rcvbuf")) rcvbuf = atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--hold-ms")) hold_ms = atoi(argv[i + 1]);
     else { fprintf(stderr, "sink: unknown option %s\n", argv[i]); return 2; }
   }
   int use_epoll = !strcmp(mode, "epoll");
   if (group == NULL || ifname == NULL || port <= 0 || (!use_epoll && strcmp(mode, "block"))) {
-    fprintf(stderr, "usage: sink --group G --port P --iface NAME [--mode block|epoll] [--rcvbuf BYTES]\n");
+    fprintf(stderr, "usage: sink --group G --port P --iface NAME [--mode block|epoll] [--rcvbuf BYTES] [--hold-ms MS]\n");
     return 2;
   }
   unsigned ifindex = if_nametoindex(ifname);

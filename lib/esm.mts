@@ -28,6 +28,8 @@ export type {
   IfaceSpecifier,
   IfaceWatcher,
   McastBatchMessage,
+  McastBatchView,
+  McastCoalesceOptions,
   McastMessage,
   McastRxSocketEvents,
   McastRxSocketOptions,

@@ -20,5 +20,5 @@ export {
 } from './interfaces';
 export { type McastBatchMessage, type McastSendOptions, McastTxSocket, type McastTxSocketEvents, type McastTxSocketOptions } from './tx-socket';
 export { McastRxSocket } from './rx-socket';
-export type { McastMessage, McastRxSocketEvents, McastRxSocketOptions, McastRxStats, ReceiveOptions, ReplyOptions } from './rx/types';
+export type { McastBatchView, McastCoalesceOptions, McastMessage, McastRxSocketEvents, McastRxSocketOptions, McastRxStats, ReceiveOptions, ReplyOptions } from './rx/types';
 export { type IfaceChange, type IfaceChangeType, type IfaceWatcher, type WatchInterfacesOptions, watchInterfaces } from './watch';

@@ -16,6 +16,10 @@ export interface NativeRxOptions {
   timestamps: boolean;
   externalLoopback: boolean;
   keepAlive: boolean;
+  /** Coalescing: a batch is held until it has this many datagrams (0: off, handed over each loop turn) */
+  coalesceDatagrams?: number;
+  /** or its first datagram is this many microseconds old. */
+  coalesceMicros?: number;
 }
 
 export interface NativeRxSocket {

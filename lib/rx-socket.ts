@@ -16,6 +16,7 @@ import { type NativeRxSocket, native } from './native';
 import { closeOnAbort } from './close-on-abort';
 import { checkArray, checkOptions, checkSignal, checkSources, checkTimeout } from './options';
 import { BatchDecoder } from './rx/batch-decoder';
+import { RecordBatchView } from './rx/batch-view';
 import { defaultIfaces, resolveIfaces, vrfError, warnVrf } from './rx/listen-ifaces';
 import { type MembershipEvent, type MembershipStep, MembershipTable } from './rx/membership-table';
 import { applyStep } from './rx/native-steps';
@@ -39,19 +40,29 @@ class RxCore {
   /** Takes the close-on-abort listener off the `signal` option's signal. */
   stopAbort: (() => void) | null = null;
 
+  /** The one view of this receiver's batches that 'batch-view' listeners get (reused; see McastBatchView). */
+  readonly view: RecordBatchView;
+
   constructor(
     readonly decoder: BatchDecoder,
     readonly queue: ReceiveQueue,
-  ) {}
+  ) {
+    this.view = new RecordBatchView(decoder);
+  }
 
   get closed(): boolean {
     return this.queue.closed;
   }
 
-  /** Called by the native side with each batch (see BatchDecoder.decode). */
+  /**
+   * Called by the native side with each batch (see BatchDecoder.begin): as records alone when only
+   * 'batch-view' listeners take it, else as McastMessage objects.
+   */
   onBatch(count: number, ...buffers: ArrayBuffer[]): void {
     if (this.closed || this.queue.owner() === undefined) return;
-    this.queue.deliver(this.decoder.decode(count, buffers));
+    this.decoder.begin(count, buffers);
+    if (this.queue.takesRecords()) this.queue.deliverRecords(this.view);
+    else this.queue.deliver(this.decoder.decode());
   }
 
   /** Called by the native side with an error of the receive path. */
@@ -126,7 +137,7 @@ export class McastRxSocket extends ClosableEmitter<McastRxSocketEvents> {
     this.#table = table;
     const core = new RxCore(new BatchDecoder(o.family, o.port, table.groupsById, table.ifaceNames), new ReceiveQueue(this));
     this.#core = core;
-    const settings = { family: o.family === 'ipv4' ? 4 : 6, port: o.port, maxMessageSize: o.maxMessageSize, receiveBufferSize: o.receiveBufferSize, timestamps: o.timestamps, externalLoopback: o.externalLoopback, keepAlive: false } as const;
+    const settings = { family: o.family === 'ipv4' ? 4 : 6, port: o.port, maxMessageSize: o.maxMessageSize, receiveBufferSize: o.receiveBufferSize, timestamps: o.timestamps, externalLoopback: o.externalLoopback, keepAlive: false, coalesceMicros: o.coalesce.maxDelayMicros, coalesceDatagrams: o.coalesce.maxDatagrams } as const;
     // Bound methods, not arrow functions: a closure made here would hold this constructor's
     // context, and with it the socket, so that it could never be garbage-collected.
     core.handle = callNative('opening a multicast receiver', () => new (native().RxSocket)(settings, core.decoder.meta, core.onBatch.bind(core), core.onError.bind(core)));

@@ -67,6 +67,10 @@ RxSocket::RxSocket(const Napi::CallbackInfo& info)
   settings_.timestamps = PropBool(options, "timestamps", false);
   settings_.externalLoopback = PropBool(options, "externalLoopback", false);
   keepAlive_ = PropBool(options, "keepAlive", true);
+  uint32_t coalesceDatagrams = PropUint32(options, "coalesceDatagrams", 0);
+  uint32_t coalesceMicros = PropUint32(options, "coalesceMicros", 0);
+  if (coalesceDatagrams > kMaxPerWakeup) throw Napi::RangeError::New(env, "coalesceDatagrams is too large");
+  if (coalesceMicros > 1000000) throw Napi::RangeError::New(env, "coalesceMicros must be at most 1000000");
 
   if (info.Length() < 2 || !info[1].IsArrayBuffer())
     throw Napi::TypeError::New(env, "meta must be an ArrayBuffer");
@@ -77,6 +81,8 @@ RxSocket::RxSocket(const Napi::CallbackInfo& info)
   if (maxRecords < RxReader::BatchLimit())
     throw Napi::RangeError::New(env, "meta is too small for one batch");
   batch_.reset(new RxBatch(maxRecords));
+  coalesceDatagrams_ = coalesceDatagrams;
+  coalesceMicros_ = coalesceMicros;
   onBatch_ = Napi::Persistent(ArgFunction(info, 2, "onBatch"));
   onError_ = Napi::Persistent(ArgFunction(info, 3, "onError"));
   metaRef_ = Napi::Persistent(meta);
@@ -93,6 +99,15 @@ RxSocket::RxSocket(const Napi::CallbackInfo& info)
   // Flushing a batch is never a reason to keep the process running.
   uv_unref(reinterpret_cast<uv_handle_t*>(check_));
   data_->HandleOpened();
+  if (coalesceDatagrams_ > 0) {
+    SysError error = holdTimer_.Open(data_, &RxSocket::OnHoldExpired, this);
+    if (error) {
+      CloseAndDelete(data_, check_);
+      check_ = nullptr;
+      throw MakeOsError(env, error);
+    }
+    holdTimer_.SetKeepAlive(keepAlive_);
+  }
   data_->Register(this);
   // The JavaScript object must outlive every callback of its handles: held until close().
   Ref();
@@ -102,6 +117,7 @@ RxSocket::~RxSocket() { CloseHandles(); }
 
 void RxSocket::CloseHandles() {
   filters_.CloseAll();
+  holdTimer_.Close();
   if (check_ != nullptr) {
     if (checkActive_) uv_check_stop(check_);
     checkActive_ = false;
@@ -269,7 +285,7 @@ Napi::Value RxSocket::Reply(const Napi::CallbackInfo& info) {
 // ---- Polling -------------------------------------------------------------------------------------
 
 SysError RxSocket::StartPolling(Endpoint& e) {
-  if (e.polling || paused_ || closed_ || e.poll == nullptr) return {};
+  if (e.polling || paused_ || holding_ || closed_ || e.poll == nullptr) return {};
   int rc = uv_poll_start(e.poll, UV_READABLE, &RxSocket::OnPoll);
   if (rc != 0) return SysError{rc, "uv_poll_start"};
   e.polling = true;
@@ -312,6 +328,7 @@ Napi::Value RxSocket::Resume(const Napi::CallbackInfo& info) {
 Napi::Value RxSocket::SetKeepAlive(const Napi::CallbackInfo& info) {
   keepAlive_ = ArgBool(info, 0, "keepAlive");
   for (auto& e : filters_.endpoints()) ApplyKeepAlive(*e);
+  holdTimer_.SetKeepAlive(keepAlive_);
   return info.Env().Undefined();
 }
 
@@ -335,33 +352,99 @@ void RxSocket::OnReadable(Endpoint& endpoint) {
       Flush();
       return;
     }
-    size_t want = std::min(std::min(batch_->recordsLeft(), RxReader::BatchLimit()), budget);
-    RxLanding landing = batch_->NextLanding(maxMessageSize_);
     bool drained = false;
-    SysError error = data_->reader().Read(endpoint.socket.get(), landing, maxMessageSize_, want, read_, drained);
+    SysError error = ReadOnce(endpoint, budget, drained);
     if (error) {
       StopPolling(endpoint);
       Flush();
       if (!closed_) ReportError(error);
       return;
     }
-    for (const RawDatagram& d : read_) {
-      if (d.hasDropCount) endpoint.lastDropCount = d.dropCount;
-      uint32_t groupId = 0;
-      if (endpoint.Accept(d, groupId)) {
-        batch_->Add(landing, d, groupId);
-        received_++;
-        if (d.truncated) truncated_++;
-      } else {
-        batch_->Discard(landing, d);
-        filtered_++;
+    if (drained) break;
+  }
+  if (batch_->count() > 0) ScheduleHandOver();
+}
+
+SysError RxSocket::ReadOnce(Endpoint& endpoint, size_t& budget, bool& drained) {
+  size_t want = std::min(std::min(batch_->recordsLeft(), RxReader::BatchLimit()), budget);
+  RxLanding landing = batch_->NextLanding(maxMessageSize_);
+  drained = false;
+  SysError error = data_->reader().Read(endpoint.socket.get(), landing, maxMessageSize_, want, read_, drained);
+  if (error) return error;
+  for (const RawDatagram& d : read_) {
+    if (d.hasDropCount) endpoint.lastDropCount = d.dropCount;
+    uint32_t groupId = 0;
+    if (endpoint.Accept(d, groupId)) {
+      batch_->Add(landing, d, groupId);
+      received_++;
+      if (d.truncated) truncated_++;
+    } else {
+      batch_->Discard(landing, d);
+      filtered_++;
+    }
+  }
+  batch_->EndRead(landing, read_);
+  budget -= std::min(budget, read_.size());
+  if (read_.empty()) drained = true;
+  return {};
+}
+
+void RxSocket::ScheduleHandOver() {
+  if (coalesceDatagrams_ == 0 || batch_->count() >= coalesceDatagrams_) {
+    EnsureCheck();
+    return;
+  }
+  // Held back to grow, the way a network card coalesces interrupts: the sockets are not polled
+  // while the batch is held (no wake-up per datagram; the kernel queues them), and are read when
+  // the time is up. The clock starts with the batch's first datagram (no datagram waits longer).
+  if (holdTimer_.armed()) return;
+  SysError error = holdTimer_.Arm(coalesceMicros_);
+  if (error) {
+    // Not held, then: handed over in this turn, and the failure said.
+    EnsureCheck();
+    ReportError(error);
+    return;
+  }
+  holding_ = true;
+  for (auto& e : filters_.endpoints()) StopPolling(*e);
+}
+
+void RxSocket::OnHoldExpired(void* socket) {
+  auto* self = static_cast<RxSocket*>(socket);
+  if (self->closed_ || self->data_->exiting()) return;
+  // What queued up while the batch was held joins it, read without calling into JavaScript (so
+  // that the endpoints stay as they are while they are gone through), up to a full batch; the
+  // rest waits in the kernel for the next turn. A failed read is reported after the hand-over;
+  // its endpoint is polled again with the others, and a read that fails again stops it (OnReadable).
+  SysError failed;
+  if (!self->paused_) {
+    for (auto& e : self->filters_.endpoints()) {
+      size_t budget = kMaxPerWakeup;
+      bool drained = false;
+      while (!drained && budget > 0 && !self->batch_->full()) {
+        SysError error = self->ReadOnce(*e, budget, drained);
+        if (error) {
+          if (!failed) failed = error;
+          break;
+        }
       }
     }
-    batch_->EndRead(landing, read_);
-    budget -= std::min(budget, read_.size());
-    if (drained || read_.empty()) break;
   }
-  if (batch_->count() > 0) EnsureCheck();
+  // Hands the batch over and polls the sockets again (see Flush).
+  self->Flush();
+  if (failed && !self->closed_) self->ReportError(failed);
+}
+
+void RxSocket::EndHold() {
+  if (!holding_) return;
+  holding_ = false;
+  if (closed_) return;
+  SysError failed;
+  for (auto& e : filters_.endpoints()) {
+    SysError error = StartPolling(*e);
+    if (error && !failed) failed = error;
+  }
+  if (failed) ReportError(failed);
 }
 
 void RxSocket::EnsureCheck() {
@@ -377,7 +460,13 @@ void RxSocket::EnsureCheck() {
 }
 
 void RxSocket::Flush() {
-  if (batch_->count() == 0) return;
+  // Whatever happens to the batch now, nothing is held any more: once it is handed over, the
+  // sockets are polled again (EndHold).
+  holdTimer_.Disarm();
+  if (batch_->count() == 0) {
+    EndHold();
+    return;
+  }
   if (closed_ || data_->exiting()) {
     batch_->Drop();
     return;
@@ -405,6 +494,7 @@ void RxSocket::Flush() {
   // When JavaScript could not take the batch (no JavaScript runs in a terminating worker), it is
   // dropped: the next batch starts empty.
   if (!handedOver) batch_->Drop();
+  EndHold();
 }
 
 void RxSocket::ReportError(const SysError& error) {

@@ -21,13 +21,15 @@
 #include "os/udp_socket.h"
 #include "os/unique_socket.h"
 #include "rx_filter_table.h"
+#include "rx_hold_timer.h"
 
 namespace mce {
 
 class RxSocket : public Napi::ObjectWrap<RxSocket>, public HandleOwner, private RxEndpointHost {
  public:
   static void Init(Napi::Env env, Napi::Object exports);
-  // new RxSocket({ family, port, maxMessageSize, receiveBufferSize, timestamps, externalLoopback },
+  // new RxSocket({ family, port, maxMessageSize, receiveBufferSize, timestamps, externalLoopback,
+  //                coalesceMicros, coalesceDatagrams },
   //              meta: ArrayBuffer, onBatch(count, ...buffers: ArrayBuffer[]), onError(err))
   explicit RxSocket(const Napi::CallbackInfo& info);
   ~RxSocket() override;
@@ -60,11 +62,21 @@ class RxSocket : public Napi::ObjectWrap<RxSocket>, public HandleOwner, private 
 
   static void OnPoll(uv_poll_t* handle, int status, int events);
   void OnReadable(Endpoint& endpoint);
+  // One Read of `endpoint` into the batch (its datagrams filtered, added or cleared); calls no
+  // JavaScript. `drained`: the socket had no more.
+  SysError ReadOnce(Endpoint& endpoint, size_t& budget, bool& drained);
   // Hands the pending batch to JavaScript. Afterwards the socket may be closed or paused, and any
   // endpoint may be gone: callers return at once.
   void Flush();
   void ReportError(const SysError& error);
   void EnsureCheck();
+  // After a read that left datagrams in the batch: hands it over in this loop turn's check phase
+  // when it holds coalesceDatagrams_ (or coalescing is off); else holds it, the sockets unpolled,
+  // until its first datagram is coalesceMicros_ old.
+  void ScheduleHandOver();
+  static void OnHoldExpired(void* self);
+  // A held batch was handed over (or dropped): the sockets are polled again.
+  void EndHold();
 
   AddonData* data_;
   RxSocketSettings settings_;
@@ -73,6 +85,13 @@ class RxSocket : public Napi::ObjectWrap<RxSocket>, public HandleOwner, private 
   bool closed_ = false;
   bool paused_ = false;
   bool keepAlive_ = true;
+  // Coalescing (the receiver's `coalesce` option): 0 datagrams is off, every batch handed over in
+  // the loop turn that read it.
+  uint64_t coalesceMicros_ = 0;
+  size_t coalesceDatagrams_ = 0;
+  RxHoldTimer holdTimer_;
+  // A batch is held: the sockets are not polled until it is handed over.
+  bool holding_ = false;
 
   RxFilterTable filters_{*this, settings_, port_};
   Napi::FunctionReference onBatch_;

@@ -5,8 +5,9 @@
 // arrived, or the kernel dropped it and counted it in stats().kernelDrops. Each group has an OS
 // socket of its own and, as between any two UDP sockets, the kernel keeps no order between them: so
 // order is checked per sender and group. The Buffers are kept to the end and checked again: a later
-// batch never overwrites an earlier one's. No timing is asserted.
-import { McastRxSocket, type McastMessage } from '../lib';
+// batch never overwrites an earlier one's. 'batch-view' (the columnar form) is checked field by field
+// against the array form of the same batch. No timing is asserted.
+import { type McastBatchView, McastRxSocket, type McastMessage, MulticastExpertError } from '../lib';
 import { type Agent, Lab } from '../lab/lab';
 import { describeLab, freshGroup, freshPort, sleep } from './helpers';
 
@@ -193,6 +194,126 @@ describeLab('batched receiving and sending under a flood', () => {
     expect(emitted.get('message') ?? 0).toBe(0);
     expect(emitted.get('batch')).toBe(batches);
     expect(await rx.receive({ timeout: 0 })).toBeNull();
+  });
+
+  /** Datagram i of a view, put together from its per-index accessors alone. */
+  function fromColumns(view: McastBatchView, i: number): McastMessage {
+    const scopeId = view.sourceScopeId(i);
+    const msg: McastMessage = {
+      data: view.data(i),
+      source: scopeId !== 0 ? { address: view.sourceAddress(i), port: view.sourcePort(i), family: 'ipv4', scopeId } : { address: view.sourceAddress(i), port: view.sourcePort(i), family: 'ipv4' },
+      group: view.group(i),
+      port: 0,
+      ifaceIndex: view.ifaceIndex(i),
+      ifaceName: view.ifaceName(i),
+      truncated: view.truncated(i),
+    };
+    const timestamp = view.timestamp(i);
+    if (timestamp !== undefined) msg.timestamp = timestamp;
+    return msg;
+  }
+
+  /** Checks a view field by field against its array form, and takes each datagram as the columns give it. */
+  function takeView(view: McastBatchView, check: FloodCheck, port: number): void {
+    const array = view.toArray();
+    if (array.length !== view.length) check.problem(`toArray() has ${array.length} datagrams, the view ${view.length}`);
+    for (let i = 0; i < view.length; i++) {
+      const columns = { ...fromColumns(view, i), port };
+      const expected = array[i] as McastMessage;
+      const { data: a, ...restA } = columns;
+      const { data: b, ...restB } = expected;
+      if (JSON.stringify(restA) !== JSON.stringify(restB)) check.problem(`datagram ${i}: columns ${JSON.stringify(restA)}, array ${JSON.stringify(restB)}`);
+      if (!a.equals(b) || !view.message(i).data.equals(b)) check.problem(`datagram ${i}: data differs from the array form`);
+      // The zero-object form names the same bytes.
+      if (!Buffer.from(view.buffer(i), view.byteOffset(i), view.byteLength(i)).equals(b)) check.problem(`datagram ${i}: buffer/byteOffset/byteLength name other bytes`);
+      check.take(columns);
+    }
+  }
+
+  it("'batch-view': the same datagrams by index, every field as in the array form; one view, valid only during the call", async () => {
+    const groups = [freshGroup(), freshGroup()];
+    const port = freshPort();
+    const rx = receiver(groups, port);
+    const check = new FloodCheck(groups, ifA, port, sources);
+    const emitted = new Map<string | symbol, number>();
+    const emit = rx.emit.bind(rx) as (event: string | symbol, ...args: unknown[]) => boolean;
+    rx.emit = (event: string | symbol, ...args: unknown[]): boolean => {
+      emitted.set(event, (emitted.get(event) ?? 0) + 1);
+      return emit(event, ...args);
+    };
+    const views = new Set<McastBatchView>();
+    let empty = 0;
+    rx.on('batch-view', (view) => {
+      views.add(view);
+      if (view.length === 0) empty++;
+      takeView(view, check, port);
+    });
+    await floodAndCheck(rx, check, groups, port);
+    expect(empty).toBe(0);
+    // One view, reused for every batch: nothing per datagram, nothing per batch.
+    expect(views.size).toBe(1);
+    expect(emitted.get('batch-view')).toBeGreaterThan(0);
+    expect(emitted.get('message') ?? 0).toBe(0);
+    expect(emitted.get('batch') ?? 0).toBe(0);
+    expect(await rx.receive({ timeout: 0 })).toBeNull();
+    // After the call, the view is empty and says so loudly.
+    const [view] = [...views] as [McastBatchView];
+    expect(view.length).toBe(0);
+    expect(view.toArray()).toEqual([]);
+    for (const read of [() => view.data(0), () => view.group(0), () => view.sourceAddress(0), () => view.message(0)]) {
+      let thrown: unknown;
+      try {
+        read();
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown).toBeInstanceOf(MulticastExpertError);
+      expect((thrown as MulticastExpertError).code).toBe('ERR_INVALID_OPTION');
+      expect((thrown as Error).message).toMatch(/valid only during the 'batch-view' listener call/);
+    }
+  });
+
+  it("'batch-view' beside 'message': both get every datagram, and an index out of range is refused", async () => {
+    const groups = [freshGroup(), freshGroup()];
+    const port = freshPort();
+    const rx = receiver(groups, port);
+    const check = new FloodCheck(groups, ifA, port, sources);
+    const byMessage = new FloodCheck(groups, ifA, port, sources);
+    const refused: string[] = [];
+    rx.on('batch-view', (view) => {
+      takeView(view, check, port);
+      for (const bad of [-1, view.length, 0.5, Number.NaN]) {
+        try {
+          view.group(bad);
+          refused.push(`index ${bad} was accepted`);
+        } catch (err) {
+          if ((err as MulticastExpertError).code !== 'ERR_INVALID_OPTION') refused.push(String(err));
+        }
+      }
+    });
+    rx.on('message', (msg) => byMessage.take(msg));
+    await floodAndCheck(rx, check, groups, port);
+    expect(refused).toEqual([]);
+    expect(byMessage.problems).toEqual([]);
+    expect(byMessage.count).toBe(check.count);
+  });
+
+  it("'batch-view' added while datagrams wait in the queue: it gets them first, in order", async () => {
+    const groups = [freshGroup(), freshGroup()];
+    const port = freshPort();
+    const rx = receiver(groups, port);
+    // Nobody listens: the datagrams wait in the queue (a pending receive() keeps the socket reading).
+    const first = rx.receive({ timeout: 10000 });
+    expect(await a1.run<number>(floodCode(1, groups, port, 200))).toBe(200);
+    const check = new FloodCheck(groups, ifA, port, sources);
+    const head = await first;
+    expect(head).not.toBeNull();
+    check.take(head as McastMessage);
+    await sleep(300);
+    rx.on('batch-view', (view) => takeView(view, check, port));
+    await settle(() => check.count, 200);
+    expect(check.problems).toEqual([]);
+    expect(check.count + rx.stats().kernelDrops).toBe(200);
   });
 
   it('receive(): the same datagrams, one call at a time', async () => {

@@ -1,7 +1,8 @@
 /**
- * Turns a batch from the native receiver (metadata records and the buffers that hold the data) into
- * McastMessage objects, as cheaply as a datagram allows: the data is a view, not a copy, and the
- * sender's address text is computed once per sender.
+ * Reads a batch from the native receiver (metadata records and the buffers that hold the data): each
+ * datagram's facts by index (what a McastBatchView shows), or the whole batch as McastMessage
+ * objects, as cheaply as a datagram allows: the data is a view, not a copy, and the sender's address
+ * text is computed once per sender.
  * @internal
  * @module
  */
@@ -65,43 +66,120 @@ export class BatchDecoder {
     readonly ifaceNames: ReadonlyMap<number, string>,
   ) {}
 
+  /** The batch being handed over: its record count and the buffers its records name (see begin()). */
+  #count = 0;
+  #buffers: ArrayBuffer[] = [];
+
+  /** Datagrams in the batch being handed over. */
+  get count(): number {
+    return this.#count;
+  }
+
   /**
-   * The messages of one batch: `count` records in meta, the data of each in one of `buffers`: slabs
-   * of 64 KiB that the native side keeps filling past this batch (see native/rx_socket.h), and
-   * buffers of their own for large datagrams. So every datagram's Buffer is a view of its own bytes,
-   * which nothing overwrites, and keeps at most 64 KiB alive besides itself.
+   * Takes the next batch: `count` records in meta, the data of each in one of `buffers`: slabs of
+   * 64 KiB that the native side keeps filling past this batch (see native/rx_batch.h), and buffers
+   * of their own for large datagrams. So every datagram's Buffer is a view of its own bytes, which
+   * nothing overwrites, and keeps at most 64 KiB alive besides itself. The records stay in meta
+   * until the next batch: read them (decode(), the per-index readers) before this call returns to
+   * the native side.
    */
-  decode(count: number, buffers: ArrayBuffer[]): McastMessage[] {
+  begin(count: number, buffers: ArrayBuffer[]): void {
     for (const buffer of buffers) {
       if (buffer === this.#slab) continue;
       this.#slab = buffer;
       // Transferring it to a worker would take it from under the batches still to come.
       markAsUntransferable(buffer);
     }
-    const w = this.#words;
-    const family = this.family;
-    const port = this.port;
+    this.#count = count;
+    this.#buffers = buffers;
+  }
+
+  /** The batch as McastMessage objects. */
+  decode(): McastMessage[] {
+    const count = this.#count;
     const messages: McastMessage[] = new Array<McastMessage>(count);
-    for (let i = 0; i < count; i++) {
-      const record = i * RxRecord.words;
-      const flags = w[record + RxRecord.flags] as number;
-      const ifaceIndex = w[record + RxRecord.ifindex] as number;
-      const scopeId = w[record + RxRecord.sourceScope] as number;
-      const source =
-        scopeId !== 0
-          ? { address: this.#sourceText(record), port: w[record + RxRecord.sourcePort] as number, family, scopeId }
-          : { address: this.#sourceText(record), port: w[record + RxRecord.sourcePort] as number, family };
-      const data = new BufferView(buffers[w[record + RxRecord.buffer] as number] as ArrayBuffer, w[record + RxRecord.offset] as number, w[record + RxRecord.length] as number);
-      const group = this.groupsById[w[record + RxRecord.groupId] as number] as string;
-      const ifaceName = this.ifaceNames.get(ifaceIndex) ?? String(ifaceIndex);
-      const truncated = (flags & RxFlags.truncated) !== 0;
-      // One object literal per case, so that messages keep one of two stable shapes.
-      messages[i] =
-        (flags & RxFlags.timestamp) === 0
-          ? { data, source, group, port, ifaceIndex, ifaceName, truncated }
-          : { data, source, group, port, ifaceIndex, ifaceName, truncated, timestamp: this.#timestamp(record) };
-    }
+    for (let i = 0; i < count; i++) messages[i] = this.message(i);
     return messages;
+  }
+
+  // ---- One datagram of the batch, by index (the caller checks the index) ------------------------
+
+  message(i: number): McastMessage {
+    const w = this.#words;
+    const record = i * RxRecord.words;
+    const flags = w[record + RxRecord.flags] as number;
+    const ifaceIndex = w[record + RxRecord.ifindex] as number;
+    const scopeId = w[record + RxRecord.sourceScope] as number;
+    const family = this.family;
+    const source =
+      scopeId !== 0
+        ? { address: this.#sourceText(record), port: w[record + RxRecord.sourcePort] as number, family, scopeId }
+        : { address: this.#sourceText(record), port: w[record + RxRecord.sourcePort] as number, family };
+    const data = this.data(i);
+    const group = this.groupsById[w[record + RxRecord.groupId] as number] as string;
+    const ifaceName = this.ifaceNames.get(ifaceIndex) ?? String(ifaceIndex);
+    const truncated = (flags & RxFlags.truncated) !== 0;
+    const port = this.port;
+    // One object literal per case, so that messages keep one of two stable shapes.
+    return (flags & RxFlags.timestamp) === 0
+      ? { data, source, group, port, ifaceIndex, ifaceName, truncated }
+      : { data, source, group, port, ifaceIndex, ifaceName, truncated, timestamp: this.#timestamp(record) };
+  }
+
+  data(i: number): Buffer {
+    const w = this.#words;
+    const record = i * RxRecord.words;
+    return new BufferView(this.#buffers[w[record + RxRecord.buffer] as number] as ArrayBuffer, w[record + RxRecord.offset] as number, w[record + RxRecord.length] as number);
+  }
+
+  buffer(i: number): ArrayBuffer {
+    return this.#buffers[this.#words[i * RxRecord.words + RxRecord.buffer] as number] as ArrayBuffer;
+  }
+
+  byteOffset(i: number): number {
+    return this.#words[i * RxRecord.words + RxRecord.offset] as number;
+  }
+
+  byteLength(i: number): number {
+    return this.#words[i * RxRecord.words + RxRecord.length] as number;
+  }
+
+  groupId(i: number): number {
+    return this.#words[i * RxRecord.words + RxRecord.groupId] as number;
+  }
+
+  group(i: number): string {
+    return this.groupsById[this.groupId(i)] as string;
+  }
+
+  ifaceIndex(i: number): number {
+    return this.#words[i * RxRecord.words + RxRecord.ifindex] as number;
+  }
+
+  ifaceName(i: number): string {
+    const index = this.ifaceIndex(i);
+    return this.ifaceNames.get(index) ?? String(index);
+  }
+
+  sourceAddress(i: number): string {
+    return this.#sourceText(i * RxRecord.words);
+  }
+
+  sourcePort(i: number): number {
+    return this.#words[i * RxRecord.words + RxRecord.sourcePort] as number;
+  }
+
+  sourceScopeId(i: number): number {
+    return this.#words[i * RxRecord.words + RxRecord.sourceScope] as number;
+  }
+
+  truncated(i: number): boolean {
+    return ((this.#words[i * RxRecord.words + RxRecord.flags] as number) & RxFlags.truncated) !== 0;
+  }
+
+  timestamp(i: number): bigint | undefined {
+    const record = i * RxRecord.words;
+    return ((this.#words[record + RxRecord.flags] as number) & RxFlags.timestamp) === 0 ? undefined : this.#timestamp(record);
   }
 
   #sourceText(base: number): string {

@@ -8,9 +8,9 @@ import { type Family, type ParsedIp, checkFamily } from '../addresses';
 import { ErrorCodes, fail } from '../errors';
 import type { IfaceSpecifier } from '../interfaces';
 import { checkArray, checkBoolean, checkGroups, checkInteger, checkOptions, checkPort, checkSignal, checkSources, checkTimeout, familyOfSpecifier } from '../options';
-import type { McastRxSocketOptions } from './types';
+import type { McastCoalesceOptions, McastRxSocketOptions } from './types';
 
-const kRxOptions = ['groups', 'port', 'family', 'iface', 'ifaces', 'sources', 'externalLoopback', 'timeout', 'receiveBufferSize', 'maxMessageSize', 'timestamps', 'rejoin', 'signal', 'ttl'] as const;
+const kRxOptions = ['groups', 'port', 'family', 'iface', 'ifaces', 'sources', 'externalLoopback', 'timeout', 'receiveBufferSize', 'maxMessageSize', 'timestamps', 'rejoin', 'signal', 'ttl', 'coalesce'] as const;
 
 export interface RxSettings {
   groups: ParsedIp[];
@@ -29,6 +29,23 @@ export interface RxSettings {
   signal: AbortSignal | undefined;
   /** The TTL (hop limit) of reply()'s datagrams, 1..255. */
   ttl: number;
+  /** Coalescing: maxDatagrams 0 is off. */
+  coalesce: McastCoalesceOptions;
+}
+
+/** Coalescing's bounds: a batch of more would not fit the metadata array with room for one read. */
+const kMaxCoalesceDatagrams = 512;
+const kMaxCoalesceMicros = 1_000_000;
+
+function parseCoalesce(value: unknown): McastCoalesceOptions {
+  if (value === undefined) return { maxDelayMicros: 0, maxDatagrams: 0 };
+  const o = checkOptions<McastCoalesceOptions>(value as McastCoalesceOptions, ['maxDelayMicros', 'maxDatagrams'], 'coalesce');
+  if (o.maxDelayMicros === undefined || o.maxDatagrams === undefined)
+    fail(ErrorCodes.INVALID_OPTION, `coalesce needs both maxDelayMicros (0..${kMaxCoalesceMicros}, the longest a datagram is held) and maxDatagrams (1..${kMaxCoalesceDatagrams}, a batch handed over at once), e.g. { maxDelayMicros: 200, maxDatagrams: 64 }`);
+  return {
+    maxDelayMicros: checkInteger(o.maxDelayMicros, 'coalesce.maxDelayMicros', 0, kMaxCoalesceMicros),
+    maxDatagrams: checkInteger(o.maxDatagrams, 'coalesce.maxDatagrams', 1, kMaxCoalesceDatagrams),
+  };
 }
 
 export function parseRxOptions(options: McastRxSocketOptions): RxSettings {
@@ -61,5 +78,6 @@ export function parseRxOptions(options: McastRxSocketOptions): RxSettings {
     rejoin: checkBoolean(o.rejoin, 'rejoin', true),
     signal: checkSignal(o.signal, 'signal'),
     ttl: o.ttl === undefined ? 1 : checkInteger(o.ttl, 'ttl', 1, 255),
+    coalesce: parseCoalesce(o.coalesce),
   };
 }

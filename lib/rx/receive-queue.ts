@@ -1,5 +1,5 @@
 /**
- * Where a receiver's datagrams go: to its consumers ('batch' and 'message' listeners, pending
+ * Where a receiver's datagrams go: to its consumers ('batch-view', 'batch' and 'message' listeners, pending
  * receive() calls) or, with none, into a bounded queue, in order. It pauses the native reader when
  * the queue is full (the kernel then holds, and drops, what is not read) and resumes it once a
  * consumer has made room. It also keeps the receiver alive, and the process running, exactly while
@@ -9,6 +9,7 @@
  */
 import { type MulticastExpertError, messageWithHint } from '../errors';
 import type { TypedEmitter } from '../typed-emitter';
+import { MessagesBatchView, type RecordBatchView } from './batch-view';
 import type { McastMessage, McastRxSocketEvents } from './types';
 
 /** Datagrams kept for receive() before the socket stops reading and the kernel drops. */
@@ -98,6 +99,27 @@ export class ReceiveQueue {
     if (listening && this.#messages.length > 0) this.#scheduleHandOver();
   }
 
+  /**
+   * Whether the next batch can go to its consumers as records alone, with no McastMessage made:
+   * only 'batch-view' listeners, no receive() waiting, nothing queued before them.
+   */
+  takesRecords(): boolean {
+    const owner = this.owner();
+    return owner !== undefined && !this.#closed && this.#messages.length === 0 && this.#waiters.length === 0 && owner.listenerCount('batch-view') > 0 && owner.listenerCount('batch') === 0 && owner.listenerCount('message') === 0;
+  }
+
+  /** Gives a batch as records to the 'batch-view' listeners (when takesRecords() said so). */
+  deliverRecords(view: RecordBatchView): void {
+    const owner = this.owner();
+    if (owner === undefined || this.#closed) return;
+    view.open();
+    try {
+      owner.emit('batch-view', view);
+    } finally {
+      view.close();
+    }
+  }
+
   /** Gives a batch to the consumers (see #dispatch), and pauses the reader once the queue is full. */
   deliver(messages: McastMessage[]): void {
     const owner = this.owner();
@@ -119,11 +141,21 @@ export class ReceiveQueue {
    * the last 'message' listener is gone (once()), the rest of the batch is queued.
    */
   #dispatch(owner: QueueOwner, messages: McastMessage[]): void {
-    const batchListeners = owner.listenerCount('batch') > 0;
+    const viewListeners = owner.listenerCount('batch-view') > 0;
+    const batchListeners = viewListeners || owner.listenerCount('batch') > 0;
     let messageListeners = owner.listenerCount('message') > 0;
+    if (viewListeners) {
+      const view = new MessagesBatchView(messages);
+      try {
+        owner.emit('batch-view', view);
+      } finally {
+        view.close();
+      }
+      if (this.#closed) return;
+    }
+    if (owner.listenerCount('batch') > 0) owner.emit('batch', messages);
     if (batchListeners) {
-      owner.emit('batch', messages);
-      // Only 'batch' listeners and no receive() waiting: nothing is done per datagram.
+      // Only batch listeners and no receive() waiting: nothing is done per datagram.
       if (!messageListeners && this.#waiters.length === 0) return;
     }
     for (const msg of messages) {
@@ -247,7 +279,7 @@ export class ReceiveQueue {
   }
 }
 
-/** Someone listens for datagrams ('message' or 'batch'). */
+/** Someone listens for datagrams ('message', 'batch' or 'batch-view'). */
 function isListening(owner: QueueOwner): boolean {
-  return owner.listenerCount('message') > 0 || owner.listenerCount('batch') > 0;
+  return owner.listenerCount('message') > 0 || owner.listenerCount('batch') > 0 || owner.listenerCount('batch-view') > 0;
 }

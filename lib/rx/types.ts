@@ -79,6 +79,17 @@ export interface McastRxSocketOptions {
    * @defaultValue 1
    */
   ttl?: number;
+  /**
+   * Off by default: every datagram is handed over in the event-loop turn that read it. Set, a
+   * wake-up that reads fewer than `maxDatagrams` datagrams holds them back, its sockets unpolled
+   * (the kernel queues what arrives, and nothing wakes the process), until the first is
+   * `maxDelayMicros` old; then what queued is read and handed over with them, the way a network card
+   * coalesces interrupts. It costs latency: a datagram waits up to `maxDelayMicros` (plus one loop
+   * turn) when traffic is light; and the receive buffer must hold what arrives during a hold. On
+   * Linux the bound is kept to the microsecond; elsewhere it is rounded up to whole milliseconds.
+   * See docs/high-rate.md, "Coalescing".
+   */
+  coalesce?: McastCoalesceOptions;
 }
 
 /** Options of {@link McastRxSocket.reply}. */
@@ -87,6 +98,14 @@ export interface ReplyOptions {
   to?: 'group' | 'source';
   /** 1..255; default: the receiver's `ttl` option. */
   ttl?: number;
+}
+
+/** The `coalesce` option of {@link McastRxSocketOptions}. */
+export interface McastCoalesceOptions {
+  /** The longest a datagram is held back, in microseconds: 0..1000000. */
+  maxDelayMicros: number;
+  /** A read that brings a batch to this many datagrams hands it over at once (1: nothing is held): 1..512. */
+  maxDatagrams: number;
 }
 
 /** One received datagram. */
@@ -123,6 +142,56 @@ export interface McastMessage {
   timestamp?: bigint;
 }
 
+/**
+ * A batch read by index ('batch-view' event): the fastest way in, with no object made per datagram
+ * unless one is asked for (`data(i)` makes one Buffer view, `message(i)` and `toArray()` make
+ * McastMessage objects).
+ *
+ * **The view is valid only during the listener call that got it.** The receiver reuses one view
+ * object for every batch; once the listeners return, its `length` is 0 and every accessor throws
+ * (ERR_INVALID_OPTION). What you take out stays valid: the Buffers of `data(i)` (and the
+ * ArrayBuffers of `buffer(i)`) are never overwritten, like `msg.data` (a kept one keeps at most its
+ * 64 KB block alive), and so do strings, numbers and the objects of `message(i)` and `toArray()`.
+ *
+ * An index is an integer from 0 to `length - 1`; another throws ERR_INVALID_OPTION.
+ */
+export interface McastBatchView {
+  /** Datagrams in the batch (0 once the listener call is over). */
+  readonly length: number;
+  /** The bytes of datagram i: a new Buffer view of them (no copy). */
+  data(i: number): Buffer;
+  /**
+   * The ArrayBuffer that holds datagram i's bytes, at `byteOffset(i)`, `byteLength(i)` long: to
+   * read them with no object at all (e.g. through a DataView you keep per ArrayBuffer). Many
+   * datagrams share one ArrayBuffer; bytes outside a datagram's are other datagrams' or zeros.
+   */
+  buffer(i: number): ArrayBuffer;
+  /** Where datagram i's bytes start in `buffer(i)`. */
+  byteOffset(i: number): number;
+  /** How many bytes datagram i has. */
+  byteLength(i: number): number;
+  /** The group datagram i was sent to. */
+  group(i: number): string;
+  /** The index of the interface it arrived on. */
+  ifaceIndex(i: number): number;
+  /** The name of the interface it arrived on. */
+  ifaceName(i: number): string;
+  /** The sender's address. */
+  sourceAddress(i: number): string;
+  /** The sender's port. */
+  sourcePort(i: number): number;
+  /** The sender's IPv6 scope (interface index) for a link-local sender, else 0. */
+  sourceScopeId(i: number): number;
+  /** The datagram was longer than maxMessageSize and was cut. */
+  truncated(i: number): boolean;
+  /** Nanoseconds since the Unix epoch, when the `timestamps` option is set; else undefined. */
+  timestamp(i: number): bigint | undefined;
+  /** Datagram i as a McastMessage (a new object, valid for ever). */
+  message(i: number): McastMessage;
+  /** The batch as McastMessage objects (a new array, valid for ever): what 'batch' gets. */
+  toArray(): McastMessage[];
+}
+
 /** Counters of a receiver. */
 export interface McastRxStats {
   /** Datagrams delivered to JavaScript. */
@@ -147,8 +216,13 @@ export interface ReceiveOptions {
 export interface McastRxSocketEvents {
   /** One datagram. */
   message: [msg: McastMessage];
-  /** Every datagram that arrived in one event-loop turn, in order: the fastest way to read. */
+  /** Every datagram that arrived in one event-loop turn (or one coalesced batch), in order. */
   batch: [msgs: McastMessage[]];
+  /**
+   * The same batches as 'batch', read by index with no object per datagram: the fastest way in.
+   * The view is reused: valid only during this call (see {@link McastBatchView}).
+   */
+  'batch-view': [view: McastBatchView];
   /**
    * An error of the receive path (a failed read, a failed rejoin, an interface moved into a VRF).
    * It goes to the 'error' listeners; without one, it rejects the oldest pending receive() (and so

@@ -72,6 +72,8 @@ const value = fc.oneof(
     new Uint8Array(0), new Uint8Array(4), new Uint8Array(70000), new Uint32Array([0, 1, 2 ** 32 - 1]), new Uint16Array(2), new Float32Array(2), new DataView(new ArrayBuffer(4)),
     Object.create(null), new Proxy({}, {}), { family: 4 }, { family: 6, port: 1 }, { ...rxOptions }, { ...txOptions }, { ...rxOptions, port: 0 }, { ...rxOptions, maxMessageSize: 0 },
     { ...txOptions, family: 6, bindAddress: '10.71.0.1' }, { ...txOptions, ifaceAddress: 'zz' }, { ...rxOptions, family: '4' },
+    // Coalescing: the hold timer is made, armed and closed under whatever else is called.
+    { ...rxOptions, coalesceDatagrams: 4, coalesceMicros: 0 }, { ...rxOptions, coalesceDatagrams: 5000 }, { ...rxOptions, coalesceDatagrams: 4, coalesceMicros: 2 ** 32 - 1 }, { ...rxOptions, coalesceDatagrams: '4' },
   ),
   fc.anything({ maxDepth: 1, withBigInt: true, withTypedArray: true, withNullPrototype: true }),
 );

@@ -18,7 +18,8 @@ export {
   getInterfaceIps,
   scanInterfaces,
 } from './interfaces';
-export { type McastBatchMessage, type McastSendOptions, McastTxSocket, type McastTxSocketEvents, type McastTxSocketOptions } from './tx-socket';
+export { McastTxSocket } from './tx-socket';
+export type { McastBatchMessage, McastSendOptions, McastTxSocketEvents, McastTxSocketOptions } from './tx/types';
 export { McastRxSocket } from './rx-socket';
 export type { McastBatchView, McastCoalesceOptions, McastMessage, McastRxSocketEvents, McastRxSocketOptions, McastRxStats, ReceiveOptions, ReplyOptions } from './rx/types';
 export { type IfaceChange, type IfaceChangeType, type IfaceWatcher, type WatchInterfacesOptions, watchInterfaces } from './watch';

@@ -9,14 +9,12 @@
  * @module
  */
 import { type Family, parseGroup, parseSource } from './addresses';
-import { ErrorCodes, MulticastExpertError, callNative, fail, fromNativeError } from './errors';
-import { warnClosedByGc } from './gc-warning';
+import { ErrorCodes, MulticastExpertError, callNative, fail } from './errors';
 import { type IfaceInfo, type IfaceSpecifier, findInterfaces, unreachableVrfOf } from './interfaces';
-import { type NativeRxSocket, native } from './native';
+import { native } from './native';
 import { closeOnAbort } from './close-on-abort';
 import { checkArray, checkOptions, checkSignal, checkSources, checkTimeout } from './options';
 import { BatchDecoder } from './rx/batch-decoder';
-import { RecordBatchView } from './rx/batch-view';
 import { defaultIfaces, resolveIfaces, vrfError, warnVrf } from './rx/listen-ifaces';
 import { type MembershipEvent, type MembershipStep, MembershipTable } from './rx/membership-table';
 import { applyStep } from './rx/native-steps';
@@ -25,66 +23,9 @@ import { ReceiveQueue } from './rx/receive-queue';
 import { planReply, sendReply } from './rx/reply';
 import type { McastMessage, McastRxSocketEvents, McastRxSocketOptions, McastRxStats, ReceiveOptions, ReplyOptions } from './rx/types';
 import { toBytes } from './bytes';
+import { RxCore, registry } from './rx/core';
 import { ClosableEmitter } from './typed-emitter';
 import { type IfaceChange, followInterfaces, reportListenerError } from './watch';
-
-/**
- * What the native side calls back into, and what closes the socket when it is garbage-collected. It
- * reaches the socket only through the queue, which holds it strongly only while someone waits for
- * data: a receiver nobody uses any more can be collected, and is then closed.
- */
-class RxCore {
-  handle!: NativeRxSocket;
-  /** Stops following interface changes. */
-  unfollow: (() => void) | null = null;
-  /** Takes the close-on-abort listener off the `signal` option's signal. */
-  stopAbort: (() => void) | null = null;
-
-  /** The one view of this receiver's batches that 'batch-view' listeners get (reused; see McastBatchView). */
-  readonly view: RecordBatchView;
-
-  constructor(
-    readonly decoder: BatchDecoder,
-    readonly queue: ReceiveQueue,
-  ) {
-    this.view = new RecordBatchView(decoder);
-  }
-
-  get closed(): boolean {
-    return this.queue.closed;
-  }
-
-  /**
-   * Called by the native side with each batch (see BatchDecoder.begin): as records alone when only
-   * 'batch-view' listeners take it, else as McastMessage objects.
-   */
-  onBatch(count: number, ...buffers: ArrayBuffer[]): void {
-    if (this.closed || this.queue.owner() === undefined) return;
-    this.decoder.begin(count, buffers);
-    if (this.queue.takesRecords()) this.queue.deliverRecords(this.view);
-    else this.queue.deliver(this.decoder.decode());
-  }
-
-  /** Called by the native side with an error of the receive path. */
-  onError(err: Error): void {
-    if (!this.closed && this.queue.owner() !== undefined) this.queue.fail(fromNativeError(err, 'receiving'));
-  }
-
-  close(): void {
-    this.queue.close();
-    this.unfollow?.();
-    this.unfollow = null;
-    this.stopAbort?.();
-    this.stopAbort = null;
-    this.handle.close();
-  }
-}
-
-const registry = new FinalizationRegistry<RxCore>((core) => {
-  if (core.closed) return;
-  core.close();
-  warnClosedByGc('McastRxSocket');
-});
 
 /**
  * A socket that receives multicast datagrams from one or more groups on one or more interfaces,

@@ -234,3 +234,18 @@ export function messageWithHint(err: MulticastExpertError): string {
 export function fail(code: ErrorCode, message: string, hint?: string): never {
   throw new MulticastExpertError(code, message, hint === undefined ? {} : { hint });
 }
+
+/**
+ * The error of a send that failed natively, said in the sender's terms (`message`: what it was doing
+ * and what the interface's state is), with the native code, errno and syscall kept and the native
+ * error as its cause.
+ */
+export function explainNativeError(native: MulticastExpertError, cause: unknown, message: string, hint: string): MulticastExpertError {
+  const detail = native.syscall !== undefined ? ` (${native.syscall} ${native.code})` : ` (${native.code})`;
+  return new MulticastExpertError(native.code, `${message}${detail}`, {
+    ...(native.errno !== undefined ? { errno: native.errno } : {}),
+    ...(native.syscall !== undefined ? { syscall: native.syscall } : {}),
+    hint,
+    cause,
+  });
+}

@@ -9,7 +9,7 @@
  * @module
  */
 import type { Family } from '../addresses';
-import { MulticastExpertError, fromNativeError } from '../errors';
+import { explainNativeError, fromNativeError, MulticastExpertError } from '../errors';
 import { type IfaceInfo, preferredAddress, resolveOneIface, scanInterfaces } from '../interfaces';
 import type { NativeTxSocket } from '../native';
 import { type IfaceChange, isIfaceUp } from '../watch';
@@ -154,13 +154,7 @@ export class TxRoutes {
       return native ?? new MulticastExpertError('ENODEV', `${what}: ${who} has changed`, { syscall: 'sendmsg', hint: 'send again' });
     }
     if (native === null) return new MulticastExpertError('ENODEV', `${what}: ${who} ${state}`, { syscall: 'sendmsg', hint });
-    const detail = native.syscall !== undefined ? ` (${native.syscall} ${native.code})` : ` (${native.code})`;
-    return new MulticastExpertError(native.code, `${what}: ${who} ${state}${detail}`, {
-      ...(native.errno !== undefined ? { errno: native.errno } : {}),
-      ...(native.syscall !== undefined ? { syscall: native.syscall } : {}),
-      hint,
-      cause: err,
-    });
+    return explainNativeError(native, err, `${what}: ${who} ${state}`, hint);
   }
 
   close(): void {

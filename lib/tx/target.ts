@@ -5,7 +5,7 @@
  * @module
  */
 import type { Family } from '../addresses';
-import { MulticastExpertError, fromNativeError } from '../errors';
+import { explainNativeError, fromNativeError, MulticastExpertError } from '../errors';
 import { type IfaceInfo, preferredAddress, scanInterfaces } from '../interfaces';
 import type { NativeTxSocket } from '../native';
 import { type IfaceChange, isIfaceUp } from '../watch';
@@ -179,13 +179,7 @@ export class TxTarget {
       // Refused here, before the OS: the code the OS gives for a removed interface.
       return new MulticastExpertError('ENODEV', `${what}: ${who} ${state}`, { syscall: 'sendto', hint });
     }
-    const detail = native.syscall !== undefined ? ` (${native.syscall} ${native.code})` : ` (${native.code})`;
-    return new MulticastExpertError(native.code, `${what}: ${who} ${state}${detail}`, {
-      ...(native.errno !== undefined ? { errno: native.errno } : {}),
-      ...(native.syscall !== undefined ? { syscall: native.syscall } : {}),
-      hint,
-      cause: err,
-    });
+    return explainNativeError(native, err, `${what}: ${who} ${state}`, hint);
   }
 
   close(): void {

@@ -74,7 +74,11 @@ static void mark(void) {
   switches0 = r0.ru_nvcsw;
   printf("marked\n");
   fflush(stdout);
-  if (hold_ms > 0) usleep((useconds_t)hold_ms * 1000);
+  if (hold_ms > 0) {
+    usleep((useconds_t)hold_ms * 1000);
+    // A drain is timed from the moment the receiver wakes (as bench/rx-node.js does).
+    first_at = last_at = now_s();
+  }
 }
 
 // Whether stdin says stop (a "stop" line or end of file); handles "mark"; never blocks.
@@ -201,7 +205,7 @@ int main(int argc, char **argv) {
       }
       reads++;
       double t = now_s();
-      if (received == 0) first_at = t;
+      if (received == 0 && hold_ms == 0) first_at = t;
       for (int i = 0; i < n; i++) {
         struct msghdr *h = &msgs[i].msg_hdr;
         int ok = 0;
@@ -220,7 +224,8 @@ int main(int argc, char **argv) {
         received++;
         account(data[i], msgs[i].msg_len);
       }
-      if (n > 0) last_at = t;
+      // A flood is timed from read to read; a drain up to the end of the last read's work.
+      if (n > 0) last_at = hold_ms > 0 ? now_s() : t;
       if (use_epoll && n < BATCH) break;
     }
   }

@@ -55,7 +55,32 @@ Napi::ArrayBuffer CopyOf(Napi::Env env, const RxBlock& block, size_t from, size_
 
 }  // namespace
 
+std::unique_ptr<unsigned char[]> RxSlabPool::Take() {
+  if (idle_.empty()) return std::unique_ptr<unsigned char[]>(new unsigned char[kSlabBytes]());
+  std::unique_ptr<unsigned char[]> bytes = std::move(idle_.back());
+  idle_.pop_back();
+  // What JavaScript can see of a slab is the datagrams handed over from it and zeros: never an
+  // earlier slab's bytes.
+  std::memset(bytes.get(), 0, kSlabBytes);
+  return bytes;
+}
+
+void RxSlabPool::Give(std::unique_ptr<unsigned char[]> bytes) {
+  if (!closed_ && idle_.size() < kMaxPendingBytes / kSlabBytes) idle_.push_back(std::move(bytes));
+}
+
+void RxSlabPool::Close() {
+  closed_ = true;
+  idle_.clear();
+}
+
 RxBlock::RxBlock(size_t size) : bytes_(new unsigned char[size]()), size_(size) {}
+
+RxBlock::RxBlock(std::shared_ptr<RxSlabPool> pool) : bytes_(pool->Take()), size_(kSlabBytes), pool_(std::move(pool)) {}
+
+RxBlock::~RxBlock() {
+  if (pool_) pool_->Give(std::move(bytes_));
+}
 
 RxBatch::RxBatch(size_t maxRecords)
     : maxRecords_(maxRecords), records_(maxRecords * kRecordWords, 0), expected_(kFirstExpected) {}
@@ -78,7 +103,7 @@ void RxBatch::NewSlab() {
   // JavaScript may have the old slab's ArrayBuffer already: this batch hands that one over again.
   if (slab_.part >= 0) parts_[static_cast<size_t>(slab_.part)].view = std::move(slab_.view);
   slab_ = Slab();
-  slab_.block = std::make_shared<RxBlock>(kSlabBytes);
+  slab_.block = std::make_shared<RxBlock>(pool_);
 }
 
 uint32_t RxBatch::SlabPart(size_t offset) {
@@ -230,6 +255,7 @@ void RxBatch::Drop() {
 void RxBatch::Release() {
   Clear();
   slab_ = Slab();
+  pool_->Close();
 }
 
 void RxBatch::Clear() {

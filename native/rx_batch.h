@@ -49,10 +49,34 @@ enum RxRecordWord : uint32_t {
 };
 enum RxRecordFlags : uint32_t { kFlagTruncated = 1, kFlagTimestamp = 2 };
 
-// Zeroed memory that JavaScript sees through ArrayBuffers (see ArrayBufferOf in rx_batch.cc).
+// The memory of a receiver's slabs that every owner let go of, kept for its next slabs. Memory fresh
+// from the OS costs a page fault per 4 KiB page on first touch, a slab's on every new slab of a burst:
+// draining a full queue of 1200-byte datagrams took most of its time in faults (several times what C
+// takes to read the same queue), and a virtual machine's faults cost the most. Kept: at most one full
+// batch's worth (kMaxPendingBytes), and nothing once the receiver is closed. Used on the JavaScript
+// thread only: the batch takes and gives there, and Node runs the finalizers of the ArrayBuffers over
+// the slabs (which give the last shares back) on the thread of the environment that made them.
+class RxSlabPool {
+ public:
+  // Zeroed memory for one slab: idle memory cleared, or new.
+  std::unique_ptr<unsigned char[]> Take();
+  // Keeps `bytes` (a slab's) for a later Take, or frees it when enough is kept or the pool is closed.
+  void Give(std::unique_ptr<unsigned char[]> bytes);
+  // Frees what is kept and keeps nothing from now on (the receiver is closed).
+  void Close();
+
+ private:
+  std::vector<std::unique_ptr<unsigned char[]>> idle_;
+  bool closed_ = false;
+};
+
+// Zeroed memory that JavaScript sees through ArrayBuffers (see ArrayBufferOf in rx_batch.cc): a slab,
+// whose memory goes back to its pool when the last share of it is let go of, or a block of its own.
 class RxBlock {
  public:
   explicit RxBlock(size_t size);
+  explicit RxBlock(std::shared_ptr<RxSlabPool> pool);
+  ~RxBlock();
   RxBlock(const RxBlock&) = delete;
   RxBlock& operator=(const RxBlock&) = delete;
   unsigned char* data() const { return bytes_.get(); }
@@ -61,6 +85,7 @@ class RxBlock {
  private:
   std::unique_ptr<unsigned char[]> bytes_;
   size_t size_;
+  std::shared_ptr<RxSlabPool> pool_;
 };
 
 class RxBatch {
@@ -137,6 +162,7 @@ class RxBatch {
   std::vector<uint32_t> records_;
   std::vector<Part> parts_;
   Slab slab_;
+  std::shared_ptr<RxSlabPool> pool_ = std::make_shared<RxSlabPool>();
   std::vector<Spill> spills_;
   // The size datagrams are expected to have (the largest that went into a slab in the last Read):
   // what each one is given of a slab where the OS reads several at once.

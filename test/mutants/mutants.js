@@ -104,6 +104,13 @@ module.exports = [
     suites: ['test/sockets.test.ts'],
   },
   {
+    name: 'slab-reused-uncleared',
+    what: "a slab's memory used again (RxSlabPool::Take in native/rx_batch.cc) keeps the old slab's bytes",
+    edits: [{ file: 'native/rx_batch.cc', find: /std::memset\(bytes\.get\(\), 0, kSlabBytes\);/, replace: '/* not cleared */' }],
+    suites: ['test/buffer-retention.test.ts'],
+    tests: 'used again',
+  },
+  {
     name: 'ifindex-zero',
     what: 'each datagram is reported as arrived on interface index 0',
     edits: [{ file: 'native/rx_batch.cc', find: /r\[kIfindex\] = d\.ifindex;/, replace: 'r[kIfindex] = 0;' }],

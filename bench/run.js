@@ -408,7 +408,7 @@ async function measureOpen(hosts, o, results) {
   const loadBefore = load();
   const r = await runOrThrow(hosts.pong, process.execPath, [path.join(__dirname, 'open-node.js'), '--ifaces', 'eth0,eth1,eth2,eth3', '--addrs', `${PONG_ADDR},10.78.1.2,10.78.2.2,10.78.3.2`, '--port', String(RX_PORT + 3), '--reps', String(o.smoke ? 1 : Math.max(o.runs, 5))], 300000);
   results.open = { load: loadBefore, ...r };
-  progress(`open: 100 groups x 4 ifaces ${fmt(r.open.at(-1).oursMs, 2)} ms, scanInterfaces ${fmt(r.scanUs, 1)} us (load ${loadBefore[0]})`);
+  progress(`open: 100 groups x 4 ifaces ${fmt(r.open.at(-1).oursMs, 2)} ms, ${r.many.groups} groups x 1 ${fmt(r.many.oursMs, 1)} ms, scanInterfaces ${fmt(r.scanUs, 1)} us (load ${loadBefore[0]})`);
 }
 
 // ---- Memory over a long flood -------------------------------------------------------------------
@@ -525,9 +525,11 @@ function report(results) {
     const op = results.open;
     out.push('', 'Opening a receiver joined to every group on every interface (median ms; descriptors held)', '');
     out.push(table(['groups x interfaces', 'ours ms', 'ours fds', 'dgram ms', 'dgram fds', 'vs dgram'], op.open.map((r) => [`${r.groups} x ${r.ifaces}`, fmt(r.oursMs, 2), r.oursFds, fmt(r.dgramMs, 2), r.dgramFds, fmt(ratio(r.oursMs, r.dgramMs), 2)])));
+    out.push('', `A receiver on ${op.many.groups.toLocaleString('en')} groups on one interface: ${fmt(op.many.oursMs, 1)} ms to open (${op.many.oursFds} descriptors)`);
     out.push('', `scanInterfaces(): ${fmt(op.scanUs, 1)} us per call (${op.interfaces} interfaces); os.networkInterfaces(): ${fmt(op.nodeScanUs, 1)} us`);
     const big = op.open.find((r) => r.groups === 100 && r.ifaces === 4);
     targets.push(['open 100 groups x 4 interfaces < 50 ms', big.oursMs, (x) => x < 50, 'ms']);
+    targets.push([`open ${op.many.groups.toLocaleString('en')} groups x 1 interface < 500 ms`, op.many.oursMs, (x) => x < 500, 'ms']);
     targets.push(['scanInterfaces() < 1 ms', op.scanUs / 1000, (x) => x < 1, 'ms']);
   }
   if (results.rss) {

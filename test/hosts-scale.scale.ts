@@ -1,8 +1,9 @@
 // The real-host cases that take minutes, run by `npm run test:hosts` (not by `npm test`): a host with
-// 500 interfaces, and one whose routing table holds 1,000,000 routes (a full BGP table is about as
-// big). Their costs are measured by bench/iface-watch.js and bench/default-route.js; here, only
-// what must hold: every interface listed right, a receiver on all of them, interface changes followed,
-// and the right default interface in a table of any size.
+// 500 interfaces, one whose routing table holds 1,000,000 routes (a full BGP table is about as
+// big), and a receiver on 10,000 groups. Their costs are measured by bench/iface-watch.js,
+// bench/default-route.js and bench/open-node.js; here, only what must hold: every interface listed
+// right, a receiver on all of them, interface changes followed, the right default interface in a
+// table of any size, and every one of 10,000 groups' datagrams delivered once, with its group.
 import * as net from 'node:net';
 
 import { McastRxSocket } from '../lib';
@@ -12,6 +13,7 @@ import { until } from './host-helpers';
 
 const INTERFACES = 500;
 const ROUTES = 1_000_000;
+const GROUPS = 10_000;
 
 /** A fresh group in the canonical text form that McastMessage.group carries. */
 function freshGroup(): string {
@@ -127,4 +129,51 @@ describeLab('hosts at scale', () => {
       rx.close();
     }
   }, 900_000);
+
+  it(`${GROUPS.toLocaleString('en')} groups on one receiver: each group's datagram arrives once, with its group`, async () => {
+    const lan = await lab.lan('groups');
+    const host: Host = await lab.host('groups-tx');
+    await lab.connect(host, lan, { ipv4: '10.92.0.1/24' });
+    const iface = await lab.connect(lab.self, lan, { ipv4: '10.92.0.50/24' });
+    const port = freshPort();
+    const groups = Array.from({ length: GROUPS }, (_, i) => `239.123.${i >> 8}.${i & 255}`);
+    const t0 = process.hrtime.bigint();
+    const rx = new McastRxSocket({ groups, port, iface });
+    console.log(`a receiver on ${GROUPS} groups opened in ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(0)} ms`);
+    const wrong: string[] = [];
+    const seen = new Map<string, number>();
+    rx.on('message', (msg) => {
+      const sentTo = msg.data.toString();
+      if (sentTo !== msg.group) wrong.push(`${sentTo} reported as ${msg.group}`);
+      seen.set(sentTo, (seen.get(sentTo) ?? 0) + 1);
+    });
+    try {
+      // One datagram to each group, its group's address as the payload; in chunks, with pauses,
+      // although each group's socket queues only its own.
+      const sent = await host.eval(
+        `const tx = new mce.McastTxSocket({ iface: 'eth0' });
+         const groups = Array.from({ length: ${GROUPS} }, (_, i) => '239.123.' + (i >> 8) + '.' + (i & 255));
+         (async () => {
+           let sent = 0;
+           for (let i = 0; i < groups.length; i += 500) {
+             sent += await tx.sendBatch(groups.slice(i, i + 500).map((g) => ({ data: g, group: g, port: ${port} })));
+             await new Promise((r) => setTimeout(r, 5));
+           }
+           tx.close();
+           console.log(sent);
+         })();`,
+        { timeoutMs: 120_000 },
+      );
+      expect(sent.stderr).toBe('');
+      expect(Number(sent.stdout.trim())).toBe(GROUPS);
+      await until(`a datagram for each of ${GROUPS} groups`, () => (seen.size === GROUPS ? true : undefined), 30_000);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(wrong.slice(0, 5)).toEqual([]);
+      expect(seen.size).toBe(GROUPS);
+      expect([...seen].filter(([, n]) => n !== 1).slice(0, 5)).toEqual([]);
+      expect(rx.stats().received).toBe(GROUPS);
+    } finally {
+      rx.close();
+    }
+  }, 300_000);
 });

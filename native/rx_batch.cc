@@ -14,6 +14,8 @@ constexpr size_t kSlabBytes = 64u << 10;
 constexpr size_t kOwnBufferBytes = kSlabBytes / 2;
 // A batch is handed over early once its data grows past this.
 constexpr size_t kMaxPendingBytes = 4u << 20;
+// Slabs' memory a receiver keeps for new slabs (RxSlabPool): a full batch's worth.
+constexpr size_t kMaxIdleSlabs = kMaxPendingBytes / kSlabBytes;
 // What a datagram is expected to need before any has been read: an Ethernet frame's payload.
 constexpr size_t kFirstExpected = 1500;
 // napi_no_external_buffers_allowed, which Node's headers name only from 18.13 on (binding.gyp builds
@@ -55,6 +57,9 @@ Napi::ArrayBuffer CopyOf(Napi::Env env, const RxBlock& block, size_t from, size_
 
 }  // namespace
 
+// Room for every slab it may keep: Give, which runs in a destructor, never allocates.
+RxSlabPool::RxSlabPool() { idle_.reserve(kMaxIdleSlabs); }
+
 std::unique_ptr<unsigned char[]> RxSlabPool::Take() {
   if (idle_.empty()) return std::unique_ptr<unsigned char[]>(new unsigned char[kSlabBytes]());
   std::unique_ptr<unsigned char[]> bytes = std::move(idle_.back());
@@ -66,7 +71,7 @@ std::unique_ptr<unsigned char[]> RxSlabPool::Take() {
 }
 
 void RxSlabPool::Give(std::unique_ptr<unsigned char[]> bytes) {
-  if (!closed_ && idle_.size() < kMaxPendingBytes / kSlabBytes) idle_.push_back(std::move(bytes));
+  if (!closed_ && idle_.size() < kMaxIdleSlabs) idle_.push_back(std::move(bytes));
 }
 
 void RxSlabPool::Close() {
@@ -84,6 +89,10 @@ RxBlock::~RxBlock() {
 
 RxBatch::RxBatch(size_t maxRecords)
     : maxRecords_(maxRecords), records_(maxRecords * kRecordWords, 0), expected_(kFirstExpected) {}
+
+// Also where the receiver is torn down without Release (the environment exiting): the pool keeps
+// nothing for slabs to come.
+RxBatch::~RxBatch() { pool_->Close(); }
 
 bool RxBatch::full() const { return recordsLeft() < RxReader::BatchLimit() || bytes_ > kMaxPendingBytes; }
 

@@ -50,14 +50,16 @@ enum RxRecordWord : uint32_t {
 enum RxRecordFlags : uint32_t { kFlagTruncated = 1, kFlagTimestamp = 2 };
 
 // The memory of a receiver's slabs that every owner let go of, kept for its next slabs. Memory fresh
-// from the OS costs a page fault per 4 KiB page on first touch, a slab's on every new slab of a burst:
-// draining a full queue of 1200-byte datagrams took most of its time in faults (several times what C
-// takes to read the same queue), and a virtual machine's faults cost the most. Kept: at most one full
-// batch's worth (kMaxPendingBytes), and nothing once the receiver is closed. Used on the JavaScript
-// thread only: the batch takes and gives there, and Node runs the finalizers of the ArrayBuffers over
-// the slabs (which give the last shares back) on the thread of the environment that made them.
+// from the OS costs a page fault for each 4 KiB page the first time it is written, so every new slab
+// of a burst paid 16 of them: draining a full queue of 1200-byte datagrams took most of its time in
+// faults (several times what C takes to read the same queue), and a virtual machine's faults cost
+// the most. Kept: at most kMaxIdleSlabs (64 slabs, 4 MiB, about one full batch's worth), and nothing
+// once the receiver is closed. Used on the JavaScript thread only: the batch takes and gives there,
+// and Node runs the finalizers of the ArrayBuffers over the slabs (which give the last shares back)
+// on the thread of the environment that made them.
 class RxSlabPool {
  public:
+  RxSlabPool();
   // Zeroed memory for one slab: idle memory cleared, or new.
   std::unique_ptr<unsigned char[]> Take();
   // Keeps `bytes` (a slab's) for a later Take, or frees it when enough is kept or the pool is closed.
@@ -92,6 +94,9 @@ class RxBatch {
  public:
   // At most `maxRecords` datagrams per batch.
   explicit RxBatch(size_t maxRecords);
+  ~RxBatch();
+  RxBatch(const RxBatch&) = delete;
+  RxBatch& operator=(const RxBatch&) = delete;
 
   size_t count() const { return count_; }
   // Whether the batch should be handed over before the next Read: fewer records left than one Read
@@ -115,7 +120,8 @@ class RxBatch {
   bool HandOver(Napi::Env env, Napi::ArrayBuffer meta, std::vector<napi_value>& buffers);
   // Forgets the batch (not handed over): its bytes are cleared and their room is used again.
   void Drop();
-  // Lets go of every block (the receiver is closed); JavaScript's ArrayBuffers keep theirs.
+  // Lets go of every block (the receiver is closed); JavaScript's ArrayBuffers keep theirs. The
+  // memory kept for new slabs is freed, and so is a slab's once JavaScript lets go of it.
   void Release();
 
  private:

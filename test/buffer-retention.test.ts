@@ -150,12 +150,16 @@ describeLab('a kept Buffer keeps at most a 64 KiB block alive', () => {
       expect(await agent.run<number>(sendFilled(group, port, 200, 1200, 0xaa))).toBe(200);
       await settle();
       expect(kept.length).toBeGreaterThan(100);
+      const oldBlocks = [...new Set(kept.map((m) => m.data.buffer as ArrayBuffer))].map((b) => new WeakRef(b));
+      expect(oldBlocks.length).toBeGreaterThan(2);
       // One more, in a batch of its own, so that the receiver's last batch names only the block
       // still being filled; then nothing refers to the others.
       expect(await agent.run<number>(sendFilled(group, port, 1, 8, 0xab))).toBe(1);
       await settle();
       kept = [];
       await collectGarbage();
+      // Blocks were let go of (else the test below proves nothing): their memory went back to the receiver.
+      expect(oldBlocks.filter((b) => b.deref() === undefined).length).toBeGreaterThan(0);
 
       // More than a block's worth, arriving at once: new blocks, from the memory let go of.
       const sending = agent.run<number>(sendFilled(group, port, 120, 1200, 0x55));

@@ -9,7 +9,7 @@ import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import { McastRxSocket, type McastMessage } from '../lib';
 import { type Agent, Lab } from '../lab/lab';
-import { describeLab, freshGroup, freshPort, sleep } from './helpers';
+import { describeLab, freshGroup, freshPort, settle, sleep } from './helpers';
 
 const kBlock = 64 * 1024;
 const COUNT = 300;
@@ -106,7 +106,7 @@ describeLab('a kept Buffer keeps at most a 64 KiB block alive', () => {
       // in the kernel and reads them in a few large batches.
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
       expect(await sending).toBe(COUNT);
-      for (let still = 0, last = -1; still < 20; still = kept.length === last ? still + 1 : 0, last = kept.length) await sleep(20);
+      await settle(() => kept.length, 20);
 
       const drops = rx.stats().kernelDrops;
       console.log(`${how}: ${kept.length} of ${COUNT} datagrams (${drops} dropped by the kernel); largest batch ${Math.max(0, ...batchBytes)} bytes`);
@@ -142,20 +142,17 @@ describeLab('a kept Buffer keeps at most a 64 KiB block alive', () => {
       seen++;
       kept.push(msg);
     });
-    const settle = async (): Promise<void> => {
-      for (let still = 0, last = -1; still < 10; still = seen === last ? still + 1 : 0, last = seen) await sleep(20);
-    };
     try {
       // A few blocks' worth, let go of: their memory holds 0xaa bytes.
       expect(await agent.run<number>(sendFilled(group, port, 200, 1200, 0xaa))).toBe(200);
-      await settle();
+      await settle(() => seen);
       expect(kept.length).toBeGreaterThan(100);
       const oldBlocks = [...new Set(kept.map((m) => m.data.buffer as ArrayBuffer))].map((b) => new WeakRef(b));
       expect(oldBlocks.length).toBeGreaterThan(2);
       // One more, in a batch of its own, so that the receiver's last batch names only the block
       // still being filled; then nothing refers to the others.
       expect(await agent.run<number>(sendFilled(group, port, 1, 8, 0xab))).toBe(1);
-      await settle();
+      await settle(() => seen);
       kept = [];
       await collectGarbage();
       // Blocks were let go of (else the test below proves nothing): their memory went back to the receiver.
@@ -165,7 +162,7 @@ describeLab('a kept Buffer keeps at most a 64 KiB block alive', () => {
       const sending = agent.run<number>(sendFilled(group, port, 120, 1200, 0x55));
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
       expect(await sending).toBe(120);
-      await settle();
+      await settle(() => seen);
       expect(kept.length).toBeGreaterThan(60);
       expect(kept.filter((m) => m.data.length !== 1200 || m.data.subarray(4).some((b) => b !== 0x55)).length).toBe(0);
       // Every block this burst started (not the one it went on filling) shows its datagrams and zeros.

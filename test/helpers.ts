@@ -130,6 +130,11 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/** Waits until `count()` has not changed for `quietChecks` checks 20 ms apart (datagrams stopped coming). */
+export async function settle(count: () => number, quietChecks = 10): Promise<void> {
+  for (let still = 0, last = -1; still < quietChecks; still = count() === last ? still + 1 : 0, last = count()) await sleep(20);
+}
+
 /** Open file descriptors of this process. */
 export function openFds(): number {
   return (require('node:fs') as typeof import('node:fs')).readdirSync('/proc/self/fd').length;

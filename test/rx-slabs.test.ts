@@ -10,18 +10,13 @@
 // batches, many per system call. No timing is asserted.
 import { McastRxSocket, type McastMessage } from '../lib';
 import { type Agent, Lab } from '../lab/lab';
-import { describeLab, freshGroup, freshPort, sleep } from './helpers';
+import { describeLab, freshGroup, freshPort, settle } from './helpers';
 
 const kSlab = 64 * 1024;
 
 /** Holds this process's event loop up for `ms`: the kernel queues what arrives meanwhile. */
 function holdLoop(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-/** Waits until `count()` has not changed for 200 ms. */
-async function settle(count: () => number): Promise<void> {
-  for (let still = 0, last = -1; still < 10; still = count() === last ? still + 1 : 0, last = count()) await sleep(20);
 }
 
 /** Agent code: sends datagrams of the given sizes, each `seq` (uint32) then bytes (seq + i) & 255, with one sendBatch. */

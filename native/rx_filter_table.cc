@@ -86,20 +86,26 @@ bool RxEndpoint::Holds(uint32_t ifindex, const SockAddr* group) const {
   return false;
 }
 
+namespace {
+
+uint64_t FilterKey(uint32_t groupId, uint32_t ifindex) { return (uint64_t{groupId} << 32) | ifindex; }
+
+}  // namespace
+
 RxFilter* RxFilterTable::FindFilter(uint32_t groupId, uint32_t ifindex, RxEndpoint** endpoint) {
-  for (auto& e : endpoints_)
-    for (RxFilter& f : e->filters)
-      if (f.groupId == groupId && f.ifindex == ifindex) {
-        *endpoint = e.get();
-        return &f;
-      }
+  auto found = endpointOfFilter_.find(FilterKey(groupId, ifindex));
+  if (found == endpointOfFilter_.end()) return nullptr;
+  for (RxFilter& f : found->second->filters)
+    if (f.groupId == groupId && f.ifindex == ifindex) {
+      *endpoint = found->second;
+      return &f;
+    }
   return nullptr;
 }
 
 RxEndpoint* RxFilterTable::FindEndpoint(const std::string& key) {
-  for (auto& e : endpoints_)
-    if (e->key == key) return e.get();
-  return nullptr;
+  auto found = endpointOfKey_.find(key);
+  return found == endpointOfKey_.end() ? nullptr : found->second;
 }
 
 SysError RxFilterTable::OpenEndpoint(const RxBindPlan& plan, RxEndpoint*& opened) {
@@ -110,8 +116,9 @@ SysError RxFilterTable::OpenEndpoint(const RxBindPlan& plan, RxEndpoint*& opened
   if (!error) error = PrepareRxSocket(endpoint->socket.get(), settings_);
   if (!error) error = BindSocket(endpoint->socket.get(), plan.bindAddress);
   if (error) return error;  // the socket closes with `endpoint`
+  RxEndpoint* added = endpoint.get();
+  endpointOfKey_.emplace(added->key, added);
   endpoints_.push_back(std::move(endpoint));
-  RxEndpoint* added = endpoints_.back().get();
   // A socket that is never read would be joined and deaf: that is an error, not a quiet success.
   error = host_.Attach(*added);
   if (error) {
@@ -124,13 +131,20 @@ SysError RxFilterTable::OpenEndpoint(const RxBindPlan& plan, RxEndpoint*& opened
 
 void RxFilterTable::CloseEndpoint(RxEndpoint* endpoint) {
   host_.Detach(*endpoint);
+  for (const RxFilter& f : endpoint->filters) endpointOfFilter_.erase(FilterKey(f.groupId, f.ifindex));
+  endpointOfKey_.erase(endpoint->key);
   endpoints_.erase(std::remove_if(endpoints_.begin(), endpoints_.end(),
                                   [endpoint](const std::unique_ptr<RxEndpoint>& e) { return e.get() == endpoint; }),
                    endpoints_.end());
 }
 
 void RxFilterTable::CloseAll() {
-  while (!endpoints_.empty()) CloseEndpoint(endpoints_.back().get());
+  // Each detached in turn, then all forgotten at once: closing one by one would search the list
+  // for every endpoint.
+  for (auto& e : endpoints_) host_.Detach(*e);
+  endpoints_.clear();
+  endpointOfKey_.clear();
+  endpointOfFilter_.clear();
 }
 
 RxFilterError RxFilterTable::Set(const RxFilterSpec& spec) {
@@ -176,6 +190,7 @@ RxFilterError RxFilterTable::Create(const RxFilterSpec& spec) {
     if (created) CloseEndpoint(endpoint);
     return {error, nullptr};
   }
+  endpointOfFilter_.emplace(FilterKey(filter.groupId, filter.ifindex), endpoint);
   endpoint->filters.push_back(std::move(filter));
   return {};
 }
@@ -204,6 +219,7 @@ bool RxFilterTable::Drop(uint32_t groupId, uint32_t ifindex, SysError& error) {
     error = left;
     return true;
   }
+  endpointOfFilter_.erase(FilterKey(groupId, ifindex));
   auto& fs = endpoint->filters;
   fs.erase(std::remove_if(fs.begin(), fs.end(),
                           [&](const RxFilter& f) { return f.groupId == groupId && f.ifindex == ifindex; }),

@@ -13,6 +13,7 @@
 
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "os/mcast_membership.h"
@@ -120,6 +121,10 @@ class RxFilterTable {
   const RxSocketSettings& settings_;
   const uint16_t& port_;
   std::vector<std::unique_ptr<RxEndpoint>> endpoints_;
+  // Indexes into endpoints_, so that a receiver on 10,000 groups opens and closes in linear time:
+  // the endpoint of each bind plan key, and the endpoint that holds each (group id, interface).
+  std::unordered_map<std::string, RxEndpoint*> endpointOfKey_;
+  std::unordered_map<uint64_t, RxEndpoint*> endpointOfFilter_;
 };
 
 }  // namespace mce

@@ -158,4 +158,26 @@ describeLab('the native filter table: setMembership and dropMembership on real s
     await r.waitFor('h1 marker');
     expect(r.texts()).toEqual(['h1 marker']);
   });
+
+  it('a group dropped on each interface in turn is forgotten on each: set again, it is a new membership on one socket', async () => {
+    // The table finds a membership by (group id, interface) through an index: what it drops, the
+    // index forgets, or a later call would reach a closed socket.
+    const [g, port] = [freshGroup(), freshPort()];
+    const loopback = 1;
+    const r = receiver(port);
+    r.set(0, g, null);
+    r.handle.setMembership(0, g, loopback, '127.0.0.1', null, []);
+    expect(r.handle.socketCount()).toBe(1);
+    expect(r.handle.dropMembership(0, loopback)).toBe(true);
+    expect(r.handle.dropMembership(0, ifindex)).toBe(true);
+    expect(r.handle.socketCount()).toBe(0);
+    r.set(0, g, null);
+    expect(r.handle.dropMembership(0, loopback)).toBe(false);
+    r.handle.setMembership(0, g, loopback, '127.0.0.1', null, []);
+    expect(r.handle.dropMembership(0, loopback)).toBe(true);
+    expect(r.handle.socketCount()).toBe(1);
+    await send(g, port, ['h1', 'again']);
+    await r.waitFor('h1 again');
+    expect(r.texts()).toEqual(['h1 again']);
+  });
 });

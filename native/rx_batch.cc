@@ -61,7 +61,12 @@ Napi::ArrayBuffer CopyOf(Napi::Env env, const RxBlock& block, size_t from, size_
 RxSlabPool::RxSlabPool() { idle_.reserve(kMaxIdleSlabs); }
 
 std::unique_ptr<unsigned char[]> RxSlabPool::Take() {
-  if (idle_.empty()) return std::unique_ptr<unsigned char[]>(new unsigned char[kSlabBytes]());
+  if (idle_.empty()) {
+    std::unique_ptr<unsigned char[]> bytes(new unsigned char[kSlabBytes]);
+    RxReader::Prefault(bytes.get(), kSlabBytes);
+    std::memset(bytes.get(), 0, kSlabBytes);
+    return bytes;
+  }
   std::unique_ptr<unsigned char[]> bytes = std::move(idle_.back());
   idle_.pop_back();
   // What JavaScript can see of a slab is the datagrams handed over from it and zeros: never an

@@ -40,6 +40,7 @@
             "native/os/udp_socket_posix.cc",
             "native/os/udp_socket_linux.cc",
             "native/os/rx_reader_linux.cc",
+            "native/os/slab_memory_linux.cc",
             "native/os/tx_writer_posix.cc",
             "native/os/tx_writer_linux.cc",
             "native/os/iface_events_linux.cc"
@@ -54,6 +55,7 @@
             "native/os/udp_socket_posix.cc",
             "native/os/udp_socket_darwin.cc",
             "native/os/rx_reader_darwin.cc",
+            "native/os/slab_memory_darwin.cc",
             "native/os/tx_writer_posix.cc",
             "native/os/tx_writer_darwin.cc",
             "native/os/iface_events_darwin.cc"
@@ -72,6 +74,7 @@
             "native/os/mcast_sockopt_win.cc",
             "native/os/udp_socket_win.cc",
             "native/os/rx_reader_win.cc",
+            "native/os/slab_memory_win.cc",
             "native/os/tx_writer_win.cc",
             "native/os/iface_events_win.cc"
           ],

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "os/slab_memory.h"
+
 namespace mce {
 namespace {
 
@@ -61,16 +63,16 @@ Napi::ArrayBuffer CopyOf(Napi::Env env, const RxBlock& block, size_t from, size_
 RxSlabPool::RxSlabPool() { idle_.reserve(kMaxIdleSlabs); }
 
 std::unique_ptr<unsigned char[]> RxSlabPool::Take() {
+  std::unique_ptr<unsigned char[]> bytes;
   if (idle_.empty()) {
-    std::unique_ptr<unsigned char[]> bytes(new unsigned char[kSlabBytes]);
-    RxReader::Prefault(bytes.get(), kSlabBytes);
-    std::memset(bytes.get(), 0, kSlabBytes);
-    return bytes;
+    bytes.reset(new unsigned char[kSlabBytes]);
+    PrefaultMemory(bytes.get(), kSlabBytes);
+  } else {
+    bytes = std::move(idle_.back());
+    idle_.pop_back();
   }
-  std::unique_ptr<unsigned char[]> bytes = std::move(idle_.back());
-  idle_.pop_back();
   // What JavaScript can see of a slab is the datagrams handed over from it and zeros: never an
-  // earlier slab's bytes.
+  // earlier slab's bytes (idle memory) nor the heap's (new memory).
   std::memset(bytes.get(), 0, kSlabBytes);
   return bytes;
 }

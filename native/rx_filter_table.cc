@@ -117,8 +117,10 @@ SysError RxFilterTable::OpenEndpoint(const RxBindPlan& plan, RxEndpoint*& opened
   if (!error) error = BindSocket(endpoint->socket.get(), plan.bindAddress);
   if (error) return error;  // the socket closes with `endpoint`
   RxEndpoint* added = endpoint.get();
-  endpointOfKey_.emplace(added->key, added);
+  // Owned by the table before it is indexed: should the index fail to grow, no entry points to an
+  // endpoint that is gone.
   endpoints_.push_back(std::move(endpoint));
+  endpointOfKey_.emplace(added->key, added);
   // A socket that is never read would be joined and deaf: that is an error, not a quiet success.
   error = host_.Attach(*added);
   if (error) {
@@ -133,18 +135,18 @@ void RxFilterTable::CloseEndpoint(RxEndpoint* endpoint) {
   host_.Detach(*endpoint);
   for (const RxFilter& f : endpoint->filters) endpointOfFilter_.erase(FilterKey(f.groupId, f.ifindex));
   endpointOfKey_.erase(endpoint->key);
+  // The last one (CloseAll closes from the end) without a search of the list.
+  if (endpoints_.back().get() == endpoint) {
+    endpoints_.pop_back();
+    return;
+  }
   endpoints_.erase(std::remove_if(endpoints_.begin(), endpoints_.end(),
                                   [endpoint](const std::unique_ptr<RxEndpoint>& e) { return e.get() == endpoint; }),
                    endpoints_.end());
 }
 
 void RxFilterTable::CloseAll() {
-  // Each detached in turn, then all forgotten at once: closing one by one would search the list
-  // for every endpoint.
-  for (auto& e : endpoints_) host_.Detach(*e);
-  endpoints_.clear();
-  endpointOfKey_.clear();
-  endpointOfFilter_.clear();
+  while (!endpoints_.empty()) CloseEndpoint(endpoints_.back().get());
 }
 
 RxFilterError RxFilterTable::Set(const RxFilterSpec& spec) {

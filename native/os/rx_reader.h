@@ -60,11 +60,6 @@ class RxReader {
   // Most datagrams one Read can return.
   static size_t BatchLimit();
 
-  // Makes new memory that Reads will land datagrams in present, where the OS can do that in one
-  // call rather than one page fault per page as the datagrams arrive. Only a hint: memory it leaves
-  // as it was works the same, more slowly on its first use.
-  static void Prefault(unsigned char* bytes, size_t size);
-
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -96,9 +96,6 @@ RxReader::RxReader() : impl_(new Impl()) {}
 RxReader::~RxReader() = default;
 size_t RxReader::BatchLimit() { return kBatch; }
 
-// Nothing: macOS has no call that makes anonymous memory present in advance.
-void RxReader::Prefault(unsigned char*, size_t) {}
-
 SysError RxReader::Read(socket_t s, const RxLanding& landing, size_t maxMessageSize, size_t maxCount,
                         std::vector<RawDatagram>& out, bool& drained) {
   out.clear();

@@ -4,9 +4,7 @@
 // MSG_TRUNC in msg_flags marks a datagram longer than the buffer. Each datagram is read into two
 // pieces (see RxLanding): its slot of the caller's area, where it stays when it fits, and an
 // overflow of the reader's own for the rest, so that no datagram up to maxMessageSize is cut.
-#include <sys/mman.h>
 #include <sys/uio.h>
-#include <unistd.h>
 
 #include <memory>
 #include <vector>
@@ -111,23 +109,6 @@ struct RxReader::Impl {
 RxReader::RxReader() : impl_(new Impl()) {}
 RxReader::~RxReader() = default;
 size_t RxReader::BatchLimit() { return kBatch; }
-
-// A new slab's pages fault in one by one as datagrams land in them, and on a virtual machine a
-// fault costs more than reading a datagram: a new 64 KiB slab took 207 us to fault in page by page
-// and 112 us made present by one MADV_POPULATE_WRITE (Linux 5.14), on the 2-vCPU VM of
-// docs/performance.md. Older kernels refuse it (EINVAL), and it costs little on memory that is
-// present already: either way the slab works as it is, so its result is not needed.
-void RxReader::Prefault(unsigned char* bytes, size_t size) {
-#ifndef MADV_POPULATE_WRITE
-  constexpr int MADV_POPULATE_WRITE = 23;
-#endif
-  long pageSize = sysconf(_SC_PAGESIZE);
-  if (pageSize <= 0) return;
-  const uintptr_t page = static_cast<uintptr_t>(pageSize);
-  uintptr_t first = (reinterpret_cast<uintptr_t>(bytes) + page - 1) & ~(page - 1);
-  uintptr_t end = (reinterpret_cast<uintptr_t>(bytes) + size) & ~(page - 1);
-  if (end > first) (void)madvise(reinterpret_cast<void*>(first), end - first, MADV_POPULATE_WRITE);
-}
 
 SysError RxReader::Read(socket_t s, const RxLanding& landing, size_t maxMessageSize, size_t maxCount,
                         std::vector<RawDatagram>& out, bool& drained) {

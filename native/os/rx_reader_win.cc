@@ -73,9 +73,6 @@ RxReader::RxReader() : impl_(new Impl()) {}
 RxReader::~RxReader() = default;
 size_t RxReader::BatchLimit() { return kBatch; }
 
-// Nothing: not measured on Windows; its pages fault in as on any OS.
-void RxReader::Prefault(unsigned char*, size_t) {}
-
 SysError RxReader::Read(socket_t s, const RxLanding& landing, size_t maxMessageSize, size_t maxCount,
                         std::vector<RawDatagram>& out, bool& drained) {
   out.clear();

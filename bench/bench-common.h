@@ -1,5 +1,6 @@
-/* What the benchmark's C programs (flood.c, sink.c) share: the clocks they report with, how they
- * fail, and the layout of a benchmark datagram: MAGIC, sender id, sequence number, little-endian. */
+/* What the benchmark's C programs (flood.c, sink.c, pingpong.c) share: the clocks they report with,
+ * how they fail, and the layout of a benchmark datagram: MAGIC, sender id, sequence number,
+ * little-endian. */
 #ifndef BENCH_COMMON_H
 #define BENCH_COMMON_H
 
@@ -16,13 +17,13 @@
 /* Set by each program to its name, for error messages. */
 static const char *bench_program;
 
-static double now_s(void) {
+static inline double now_s(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static double tv_s(struct timeval tv) { return (double)tv.tv_sec + (double)tv.tv_usec / 1e6; }
+static inline double tv_s(struct timeval tv) { return (double)tv.tv_sec + (double)tv.tv_usec / 1e6; }
 
 static void die(const char *what) {
   fprintf(stderr, "%s: %s: %s\n", bench_program, what, strerror(errno));

@@ -13,7 +13,8 @@
 // sendmmsg flooder (flat out, or --rate R datagrams/s; 64-byte payloads also at --paced-rate,
 // default 100000/s, 0: off) on a lab host's loopback interface
 // (--topology lo, as the issue's baseline was measured) or from another lab host over a virtual LAN
-// (--topology lan); the latency ping-pong always runs between two lab hosts. Receivers run in
+// (--topology lan); the latency ping-pong always runs between two lab hosts, in C
+// (bench/pingpong.c), dgram and ours. Receivers run in
 // processes of their own, pinned (taskset) to one CPU and every sender to another (--no-pin: not
 // pinned; one CPU: not pinned). Drain capacity: the receiver stops reading, the flooder fills its
 // kernel queue, and the receiver's rate through the full queue is measured. The table goes to
@@ -119,7 +120,7 @@ function cCompiler() {
 function buildC() {
   fs.mkdirSync(BIN, { recursive: true });
   let cc;
-  for (const name of ['flood', 'sink']) {
+  for (const name of ['flood', 'sink', 'pingpong']) {
     const src = path.join(__dirname, `${name}.c`);
     const bin = path.join(BIN, name);
     const newestSource = Math.max(fs.statSync(src).mtimeMs, fs.statSync(path.join(__dirname, 'bench-common.h')).mtimeMs);
@@ -369,16 +370,25 @@ async function measureSend(hosts, o, results) {
 
 // ---- Latency ------------------------------------------------------------------------------------
 
-/** dgram, ours, and ours with the 'batch-view' bench's coalescing (what a held batch costs a lone ping). */
-const LATENCY_IMPLS = ['dgram', 'ours', 'ours-coalesce'];
+/**
+ * C (bench/pingpong.c: blocking sockets, the floor), dgram, ours, and ours with the 'batch-view'
+ * bench's coalescing (what a held batch costs a lone ping).
+ */
+const LATENCY_IMPLS = ['c', 'dgram', 'ours', 'ours-coalesce'];
+
+/** [cmd, args] of one side of the round trip. */
+function pingpongCommand(impl, role, common, addr) {
+  const args = ['--role', role, ...common, '--iface', 'eth0', '--addr', addr];
+  return impl === 'c' ? [path.join(BIN, 'pingpong'), args] : [process.execPath, [path.join(__dirname, 'pingpong.js'), ...args]];
+}
 
 async function latencyRun(hosts, impl, count) {
   const loadBefore = load();
   const common = ['--impl', impl, '--groupA', '239.77.1.1', '--groupB', '239.77.1.2', '--port', String(RX_PORT + 2), '--count', String(count)];
-  const ponger = spawnPinned(hosts.pong, 'rx', process.execPath, [path.join(__dirname, 'pingpong.js'), '--role', 'pong', ...common, '--iface', 'eth0', '--addr', PONG_ADDR]);
+  const ponger = spawnPinned(hosts.pong, 'rx', ...pingpongCommand(impl, 'pong', common, PONG_ADDR));
   try {
     await ponger.waitFor('ready', 15000);
-    const r = await runPinned(hosts.ping, 'tx', process.execPath, [path.join(__dirname, 'pingpong.js'), '--role', 'ping', ...common, '--iface', 'eth0', '--addr', PING_ADDR], 120000);
+    const r = await runPinned(hosts.ping, 'tx', ...pingpongCommand(impl, 'ping', common, PING_ADDR), 120000);
     return { impl, load: loadBefore, ...r };
   } finally {
     ponger.child.stdin.end();
@@ -507,18 +517,17 @@ function report(results) {
     if (tx.size === 64) targets.push(['send 64 B: send() >= 1.2 x dgram', ratio(by.send.rate, by.dgram.rate), (x) => x >= 1.2, 'x', ratio(by.dgram.cpuUsPerDatagram, by.send.cpuUsPerDatagram)]);
   }
   if (results.latency) {
-    const [d, ours, coalesced] = results.latency.rows;
-    out.push('', 'Round trip between two lab hosts over two groups (64-byte ping, echoed), microseconds (no C round trip in this bench)', '');
+    const by = Object.fromEntries(results.latency.rows.map((r) => [r.impl, r]));
+    const { c, dgram: d, ours, 'ours-coalesce': coalesced } = by;
+    out.push('', 'Round trip between two lab hosts over two groups (64-byte ping, echoed), microseconds', '');
+    const row = (label, r) => [label, fmt(r.p50, 1), fmt(r.p99, 1), r.lost, fmt(ratio(r.p50, c.p50), 2), fmt(ratio(r.p50, d.p50), 2), fmt(ratio(r.p99, d.p99), 2)];
     out.push(
       table(
-        ['', 'p50', 'p99', 'lost', 'p50 vs dgram', 'p99 vs dgram'],
-        [
-          ['Node dgram', fmt(d.p50, 1), fmt(d.p99, 1), d.lost, '', ''],
-          ['ours', fmt(ours.p50, 1), fmt(ours.p99, 1), ours.lost, fmt(ratio(ours.p50, d.p50), 2), fmt(ratio(ours.p99, d.p99), 2)],
-          ['ours, coalesce 200 us / 64 (both ends)', fmt(coalesced.p50, 1), fmt(coalesced.p99, 1), coalesced.lost, fmt(ratio(coalesced.p50, d.p50), 2), fmt(ratio(coalesced.p99, d.p99), 2)],
-        ],
+        ['', 'p50', 'p99', 'lost', 'p50 vs C', 'p50 vs dgram', 'p99 vs dgram'],
+        [row('C, blocking sockets', c), row('Node dgram', d), row('ours', ours), row('ours, coalesce 200 us / 64 (both ends)', coalesced)],
       ),
     );
+    targets.push(['latency (coalescing off): p50 <= 1.15 x C', ratio(ours.p50, c.p50), (x) => x <= 1.15]);
     targets.push(['latency (coalescing off): p99 <= 0.8 x dgram', ratio(ours.p99, d.p99), (x) => x <= 0.8]);
   }
   if (results.open) {

@@ -23,6 +23,8 @@ export class LabProcess {
   readonly stdout: string;
   readonly output: { stdout: string; stderr: string };
   readonly lines: string[];
+  /** Whole lines only (each with its newline, or the last once the process has ended). */
+  readonly wholeLines: string[];
   readonly exited: Promise<RunResult>;
   waitFor(pattern: RegExp | string, timeoutMs?: number): Promise<string>;
   stop(): Promise<RunResult>;

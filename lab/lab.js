@@ -47,9 +47,20 @@ class LabProcess {
     return this.output.stdout;
   }
 
-  /** Lines of standard output printed so far. */
+  /** Lines of standard output printed so far, the last one perhaps not finished (socat prints none). */
   get lines() {
     return this.output.stdout.split('\n').filter((l) => l.length > 0);
+  }
+
+  /**
+   * Whole lines of standard output printed so far: for a reader that parses them. A long line
+   * arrives in several chunks, and a reader given the first one would parse half of it (a 475 KB
+   * JSON report failed so). Once the process has ended, its last line counts without a newline.
+   */
+  get wholeLines() {
+    const text = this.output.stdout;
+    const ended = this.child.exitCode !== null || this.child.signalCode !== null;
+    return (ended ? text : text.slice(0, text.lastIndexOf('\n') + 1)).split('\n').filter((l) => l.length > 0);
   }
 
   /** Resolves with the first line of output that matches `pattern`; rejects after `timeoutMs`. */

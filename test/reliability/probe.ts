@@ -30,8 +30,9 @@ export class Probe {
     return { probe: p, opened };
   }
 
+  /** Whole lines: an answer is parsed only once all of it has arrived. */
   get lines(): string[] {
-    return this.process.lines;
+    return this.process.wholeLines;
   }
 
   /** The first line from index `from` on that matches; rejects after `timeoutMs` or if the probe exits. */

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -60,6 +61,11 @@ int main(int argc, char **argv) {
   }
   if (group == NULL || ifaddr == NULL || port <= 0 || port > 65535 || (count == 0 && seconds <= 0)) usage();
   if (size < 16 || size > 65507 || batch < 1 || batch > MAX_BATCH) usage();
+
+  // A paced flood sleeps between sends. The kernel may extend a sleep by the thread's timer slack
+  // (50 us by default), and a flood then catches up in bursts: at 100,000/s one datagram at a time,
+  // bursts of about six every 60 us. With the slack at 1 ns the sleeps end when they are due.
+  if (rate > 0 && prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0) != 0) die("PR_SET_TIMERSLACK");
 
   int s = socket(AF_INET, SOCK_DGRAM, 0);
   if (s < 0) die("socket");

@@ -11,7 +11,8 @@
 // Quick by default (3 runs, 2-second floods, a 6-second memory run); --full: 5 runs, 5-second
 // floods, the 30-second memory run. Every figure is the median of its runs. Floods come from a C
 // sendmmsg flooder (flat out, or --rate R datagrams/s; 64-byte payloads also at --paced-rate,
-// default 100000/s, 0: off) on a lab host's loopback interface
+// default 100000/s, 0: off, once in bursts of 64 and once one datagram per send) on a lab host's
+// loopback interface
 // (--topology lo, as the issue's baseline was measured) or from another lab host over a virtual LAN
 // (--topology lan); the latency ping-pong always runs between two lab hosts, in C
 // (bench/pingpong.c), dgram and ours. Receivers run in
@@ -58,7 +59,10 @@ function parseArgs(argv) {
     else if (a === '--no-pin') o.pin = false;
     else if (a === '--out') o.out = path.resolve(value());
     else if (a === '--help' || a === '-h') {
-      console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(2, 21).join('\n'));
+      // The comment at the top of this file.
+      const lines = fs.readFileSync(__filename, 'utf8').split('\n');
+      const end = lines.findIndex((line, i) => i >= 2 && !line.startsWith('//'));
+      console.log(lines.slice(2, end).join('\n'));
       process.exit(0);
     } else throw new Error(`unknown option ${a} (see --help)`);
   }
@@ -203,8 +207,17 @@ async function warmUp(hosts, size) {
   await sleep(150);
 }
 
+/** Datagrams per sendmmsg of the flooder, unless a series says otherwise. */
+const FLOOD_BATCH = 64;
+
+/** How a flood was sent: "flat out", "at 100,000/s in bursts of 64", "at 100,000/s one per send". */
+function floodName(rate, perSend) {
+  if (!(rate > 0)) return 'flat out';
+  return `at ${fmt(rate, 0)}/s ${perSend === 1 ? 'one per send' : `in bursts of ${perSend}`}`;
+}
+
 /** One flood of `seconds` into one receiver; returns the receiver's figures. */
-async function receiveRun(hosts, kind, size, seconds, rate, o, sampleMs = 0) {
+async function receiveRun(hosts, kind, size, seconds, rate, o, sampleMs = 0, perSend = FLOOD_BATCH) {
   const loadBefore = load();
   const receiver = startReceiver(hosts, kind, o, sampleMs);
   await receiver.waitFor('ready', 15000);
@@ -214,6 +227,7 @@ async function receiveRun(hosts, kind, size, seconds, rate, o, sampleMs = 0) {
   await receiver.waitFor('marked', 15000);
   const floodArgs = ['--group', RX_GROUP, '--port', String(RX_PORT), '--ifaddr', hosts.txAddr, '--size', String(size), '--seconds', String(seconds), '--sender', '1'];
   if (rate > 0) floodArgs.push('--rate', String(rate));
+  floodArgs.push('--batch', String(perSend));
   const flood = await runPinned(hosts.tx, 'tx', path.join(BIN, 'flood'), floodArgs, (seconds + 30) * 1000);
   const r = await stopAndCollect(receiver);
   const cpu = r.cpuUser + r.cpuSys;
@@ -240,10 +254,13 @@ async function receiveRun(hosts, kind, size, seconds, rate, o, sampleMs = 0) {
 async function measureReceive(hosts, o, results) {
   // Each size flooded at o.rate (flat out by default), and 64-byte payloads also at a paced rate
   // that every receiver can follow: there the CPU time per datagram is not simply what a receiver
-  // that never sleeps spends (1 / rate), but what each one needs.
-  const series = o.sizes.map((size) => ({ size, rate: o.rate }));
-  if (o.pacedRate > 0 && o.sizes.includes(64) && o.rate !== o.pacedRate) series.splice(1, 0, { size: 64, rate: o.pacedRate });
-  for (const { size, rate } of series) {
+  // that never sleeps spends (1 / rate), but what each one needs. Paced twice: in bursts of 64 (one
+  // sendmmsg each, as a batching sender sends), where a receiver that wakes finds many datagrams
+  // queued; and one datagram per send, evenly spaced (as a feed or a sensor sends), where each
+  // wake-up finds one or two.
+  const series = o.sizes.map((size) => ({ size, rate: o.rate, perSend: FLOOD_BATCH }));
+  if (o.pacedRate > 0 && o.sizes.includes(64) && o.rate !== o.pacedRate) series.splice(1, 0, { size: 64, rate: o.pacedRate, perSend: FLOOD_BATCH }, { size: 64, rate: o.pacedRate, perSend: 1 });
+  for (const { size, rate, perSend } of series) {
     const runs = [];
     for (let round = 0; round < o.runs; round++) {
       // The order of the receivers turns each round, and reverses every other round, so that none
@@ -251,10 +268,10 @@ async function measureReceive(hosts, o, results) {
       let kinds = RX_KINDS.map((_, i) => RX_KINDS[(i + round) % RX_KINDS.length].kind);
       if (round % 2 === 1) kinds = kinds.reverse();
       for (const kind of kinds) {
-        const run = await receiveRun(hosts, kind, size, o.seconds, rate, o);
+        const run = await receiveRun(hosts, kind, size, o.seconds, rate, o, 0, perSend);
         delete run.rssSamples;
         runs.push(run);
-        progress(`rx ${size} B ${rate > 0 ? `at ${rate}/s` : 'flat out'} ${kind.padEnd(10)} run ${round + 1}: ${fmt(run.deliveredPerSec, 0)}/s, loss ${pct(run.loss)}, ${fmt(run.cpuUsPerDatagram, 2)} us/dgram (load ${run.load[0]})`);
+        progress(`rx ${size} B ${floodName(rate, perSend)} ${kind.padEnd(10)} run ${round + 1}: ${fmt(run.deliveredPerSec, 0)}/s, loss ${pct(run.loss)}, ${fmt(run.cpuUsPerDatagram, 2)} us/dgram (load ${run.load[0]})`);
       }
     }
     const rows = RX_KINDS.map(({ kind, label }) => {
@@ -271,7 +288,7 @@ async function measureReceive(hosts, o, results) {
         disorder: mine.reduce((s, r) => s + r.disorder, 0),
       };
     });
-    results.receive.push({ size, rate, rows, runs });
+    results.receive.push({ size, rate, perSend, rows, runs });
   }
 }
 
@@ -478,8 +495,7 @@ function report(results) {
     const by = Object.fromEntries(rx.rows.map((r) => [r.kind, r]));
     // The kernel's limit: the better of the two C receivers.
     const limit = Math.min(by.sink.cpuUsPerDatagram ?? Infinity, by['sink-epoll'].cpuUsPerDatagram ?? Infinity);
-    const paced = rx.rate > 0 && rx.rate !== m.rate;
-    out.push('', `Receive, ${rx.size}-byte payloads, ${rx.rate > 0 ? `flood at ${fmt(rx.rate, 0)}/s` : 'flood flat out'}`, '');
+    out.push('', `Receive, ${rx.size}-byte payloads, flood ${floodName(rx.rate, rx.perSend ?? FLOOD_BATCH)}`, '');
     const bestRate = Math.max(by.sink.deliveredPerSec ?? 0, by['sink-epoll'].deliveredPerSec ?? 0) || null;
     out.push(
       table(
@@ -488,7 +504,7 @@ function report(results) {
       ),
     );
     if (rx.size === 64) {
-      const at = paced ? ` at ${fmt(rx.rate, 0)}/s` : ' flat out';
+      const at = ` ${floodName(rx.rate, rx.perSend ?? FLOOD_BATCH)}`;
       targets.push([`flood 64 B${at}: 'message' CPU/datagram <= 0.7 x dgram`, ratio(by.message.cpuUsPerDatagram, by.dgram.cpuUsPerDatagram), (x) => x <= 0.7]);
       targets.push([`flood 64 B${at}: 'batch-view' CPU/datagram <= 1.3 x C`, ratio(by.view.cpuUsPerDatagram, limit), (x) => x <= 1.3]);
       targets.push([`flood 64 B${at}: 'batch-view' coalesced CPU/datagram <= 1.15 x C`, ratio(by['view-coalesce'].cpuUsPerDatagram, limit), (x) => x <= 1.15]);

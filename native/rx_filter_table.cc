@@ -135,7 +135,7 @@ void RxFilterTable::CloseEndpoint(RxEndpoint* endpoint) {
   host_.Detach(*endpoint);
   for (const RxFilter& f : endpoint->filters) endpointOfFilter_.erase(FilterKey(f.groupId, f.ifindex));
   endpointOfKey_.erase(endpoint->key);
-  // The last one (CloseAll closes from the end) without a search of the list.
+  // The newest one (the usual one to go: an endpoint that fails as it opens) without a search.
   if (endpoints_.back().get() == endpoint) {
     endpoints_.pop_back();
     return;
@@ -146,7 +146,18 @@ void RxFilterTable::CloseEndpoint(RxEndpoint* endpoint) {
 }
 
 void RxFilterTable::CloseAll() {
-  while (!endpoints_.empty()) CloseEndpoint(endpoints_.back().get());
+  // Detached oldest first, then all forgotten at once. The order is the kernel's: libuv runs close
+  // callbacks (where each socket is closed) in the reverse order of uv_close, so the sockets close
+  // newest first. Linux keeps an interface's memberships newest first and searches that list on
+  // every leave, and keeps the groups just left (IGMPv3, for a second or two) in a list it searches
+  // on every join. Leaving newest first finds each group at the head of the first, and leaves the
+  // second in the order a receiver opened again with the same groups joins them: closing a receiver
+  // on 10,000 groups and opening it again costs linear time, not quadratic (oldest first, the open
+  // after a close took 570 to 1,150 ms instead of 330 to 440 on the VM of docs/performance.md).
+  for (auto& e : endpoints_) host_.Detach(*e);
+  endpoints_.clear();
+  endpointOfKey_.clear();
+  endpointOfFilter_.clear();
 }
 
 RxFilterError RxFilterTable::Set(const RxFilterSpec& spec) {

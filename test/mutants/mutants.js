@@ -111,6 +111,12 @@ module.exports = [
     tests: 'used again',
   },
   {
+    name: 'close-oldest-first',
+    what: "a receiver's sockets close oldest first (CloseAll in native/rx_filter_table.cc detaches newest first, and libuv closes in the reverse order): the kernel's leaves, and the joins of a receiver opened again, become quadratic",
+    edits: [{ file: 'native/rx_filter_table.cc', find: /for \(auto& e : endpoints_\) host_\.Detach\(\*e\);/, replace: 'for (auto it = endpoints_.rbegin(); it != endpoints_.rend(); ++it) host_.Detach(**it);' }],
+    suites: ['test/close-order.test.ts'],
+  },
+  {
     name: 'ifindex-zero',
     what: 'each datagram is reported as arrived on interface index 0',
     edits: [{ file: 'native/rx_batch.cc', find: /r\[kIfindex\] = d\.ifindex;/, replace: 'r[kIfindex] = 0;' }],
